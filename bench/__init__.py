@@ -1,0 +1,1 @@
+"""kaido benchmarks: reports of speed and memory, never pass/fail tests."""

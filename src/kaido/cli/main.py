@@ -1,0 +1,77 @@
+"""The `kaido` command group and its subcommands.
+
+A subcommand whose capability is not built yet says so in one line and exits with code 2; it
+never prints made-up output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from kaido import __version__
+
+NOT_AVAILABLE_EXIT_CODE = 2
+
+
+def _not_available(command: str) -> NoReturn:
+    click.echo(f"kaido {command}: not available yet in kaido {__version__}", err=True)
+    raise SystemExit(NOT_AVAILABLE_EXIT_CODE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="kaido")
+def main() -> None:
+    """kaido keeps a Kubernetes cluster healthy by itself, safely, and explains what it did."""
+
+
+@main.command()
+@click.option("--scenario", metavar="NAME|FILE", help="Scenario to load (name under examples/scenarios or a file).")
+@click.option("--port", type=int, default=6443, show_default=True, help="Port on 127.0.0.1 to serve the API on.")
+@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Where to write a kubeconfig for this cluster.")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice.")
+@click.option("--faults", metavar="SPEC", help="Fault switches, e.g. 'drop-watch=30s,error-rate=0.05'.")
+def sim(scenario: str | None, port: int, kubeconfig: Path | None, speed: float, seed: int, faults: str | None) -> None:
+    """Serve a simulated Kubernetes cluster that kubectl and kaido can use."""
+    _not_available("sim")
+
+
+@main.command()
+@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig to use (default: in-cluster).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Policy file (YAML).")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port for health, metrics and the API.")
+@click.option("--namespace", "namespaces", multiple=True, help="Namespace to manage (repeatable; default all).")
+def run(kubeconfig: Path | None, config_path: Path | None, port: int, namespaces: tuple[str, ...]) -> None:
+    """Run the agent: watch, heal, scale, alert."""
+    _not_available("run")
+
+
+@main.command()
+@click.option("--scenario", default="chatbot-dev", show_default=True, help="Scenario to play.")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
+def demo(scenario: str, speed: float) -> None:
+    """Simulated cluster + agent + dashboard, with a narrated timeline."""
+    _not_available("demo")
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.option("-n", "--namespace", help="Namespace of TARGET (default: the kubeconfig's).")
+@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig to use.")
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+def diagnose(target: str | None, namespace: str | None, kubeconfig: Path | None, output: str) -> None:
+    """Explain why TARGET (or every unhealthy workload) is unhealthy."""
+    _not_available("diagnose")
+
+
+@main.command()
+@click.argument("suite", required=False)
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def bench(suite: str | None, output: str) -> None:
+    """Run a benchmark suite (autoscale, healing, ...)."""
+    _not_available("bench")
