@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 
 from kaido import __version__
+from kaido.cli.sim import sim
 
 NOT_AVAILABLE_EXIT_CODE = 2
 
@@ -25,18 +26,6 @@ def _not_available(command: str) -> NoReturn:
 @click.version_option(__version__, "--version", "-V", prog_name="kaido")
 def main() -> None:
     """kaido keeps a Kubernetes cluster healthy by itself, safely, and explains what it did."""
-
-
-@main.command()
-@click.option("--scenario", metavar="NAME|FILE", help="Scenario to load (name under examples/scenarios or a file).")
-@click.option("--port", type=int, default=6443, show_default=True, help="Port on 127.0.0.1 to serve the API on.")
-@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Where to write a kubeconfig for this cluster.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice.")
-@click.option("--faults", metavar="SPEC", help="Fault switches, e.g. 'drop-watch=30s,error-rate=0.05'.")
-def sim(scenario: str | None, port: int, kubeconfig: Path | None, speed: float, seed: int, faults: str | None) -> None:
-    """Serve a simulated Kubernetes cluster that kubectl and kaido can use."""
-    _not_available("sim")
 
 
 @main.command()
@@ -75,3 +64,6 @@ def diagnose(target: str | None, namespace: str | None, kubeconfig: Path | None,
 def bench(suite: str | None, output: str) -> None:
     """Run a benchmark suite (autoscale, healing, ...)."""
     _not_available("bench")
+
+
+main.add_command(sim)

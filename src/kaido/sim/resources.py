@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["RESOURCES", "ResourceType", "Subresource", "by_group_version", "find", "find_kind", "group_versions"]
+__all__ = [
+    "RESOURCES",
+    "ResourceType",
+    "Subresource",
+    "builtin",
+    "by_group_version",
+    "find",
+    "find_kind",
+    "group_versions",
+]
 
 _RW: Final = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 _RO: Final = ("get", "list")
@@ -58,7 +67,12 @@ class ResourceType:
 
     @property
     def storage_key(self) -> tuple[str, str]:
-        """Objects are stored once per (group, plural); versions of a group share storage."""
+        """Objects are stored once per (group, plural); versions of a group share storage.
+
+        events.k8s.io/v1 Events are the core Events seen through another schema.
+        """
+        if self.group == "events.k8s.io":
+            return ("", "events")
         return (self.group, self.plural)
 
     def subresource(self, name: str) -> Subresource | None:
@@ -144,6 +158,14 @@ _INDEX: Final = {(r.group, r.version, r.plural): r for r in RESOURCES}
 
 def find(group: str, version: str, plural: str) -> ResourceType | None:
     return _INDEX.get((group, version, plural))
+
+
+def builtin(group: str, version: str, plural: str) -> ResourceType:
+    """A resource type that must exist (for the simulator's own references to built-in types)."""
+    found = _INDEX.get((group, version, plural))
+    if found is None:
+        raise LookupError(f"no resource {plural} in {group or 'core'}/{version}")
+    return found
 
 
 def find_kind(api_version: str, kind: str) -> ResourceType | None:

@@ -1,0 +1,115 @@
+"""Run `kaido sim` for tests: in a thread over real TCP (for kubectl and clients), with a kubeconfig."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kaido.sim.cluster import SimCluster
+from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL_135 = ROOT / ".cache/tools/bin/kubectl"
+T = TypeVar("T")
+
+
+@dataclass
+class SimThread:
+    """A simulator served on 127.0.0.1 from its own thread and event loop."""
+
+    kubeconfig: Path
+    cluster: SimCluster = field(default_factory=SimCluster)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _server: SimServer | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self) -> SimThread:
+        ready: Future[None] = Future()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            self._server = SimServer(self.cluster, port=0)
+            try:
+                loop.run_until_complete(self._server.start())
+            except BaseException as error:
+                ready.set_exception(error)
+                loop.close()
+                return
+            ready.set_result(None)
+            loop.run_until_complete(self._server.wait_stopped())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="kaido-sim", daemon=True)
+        self._thread.start()
+        ready.result(timeout=30)
+        write_kubeconfig(self.kubeconfig, kubeconfig_document(self.url))
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return self._server.url
+
+    def call(self, function: Callable[[], T]) -> T:
+        """Run `function` in the simulator's loop thread (the only safe place to touch the cluster)."""
+        assert self._loop is not None
+
+        async def wrapper() -> T:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout=30)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._server is not None:
+            self._loop.call_soon_threadsafe(self._server.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def kubectl_binaries() -> list[tuple[str, Path]]:
+    """(id, path) for each kubectl to test with: v1.35 from the npm package and the machine's own."""
+    found = []
+    if KUBECTL_135.exists():
+        found.append(("kubectl-1.35", KUBECTL_135))
+    system = shutil.which("kubectl")
+    if system and Path(system).resolve() != KUBECTL_135.resolve():
+        found.append(("kubectl-system", Path(system)))
+    return found
+
+
+@dataclass
+class Kubectl:
+    binary: Path
+    kubeconfig: Path
+    cache_dir: Path
+
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        command = [str(self.binary), f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.cache_dir}", *args]
+        completed = subprocess.run(
+            command, input=stdin, capture_output=True, text=True, check=False, timeout=timeout, env=_env()
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} exited {completed.returncode}\nstdout:\n{completed.stdout}\n"
+                f"stderr:\n{completed.stderr}"
+            )
+        return completed
+
+    def __call__(self, *args: str, **kwargs: Any) -> str:
+        return self.run(*args, **kwargs).stdout
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "KUBECTL_TELEMETRY": "false"}
