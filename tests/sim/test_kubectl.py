@@ -566,3 +566,49 @@ def test_not_found_error_is_printed_like_a_real_server(kubectl: Kubectl, ns: str
     result = kubectl.run("get", "deployment", "missing", "-n", ns, check=False)
     assert result.returncode == 1
     assert 'Error from server (NotFound): deployments.apps "missing" not found' in result.stderr
+
+
+def test_get_all_lists_the_all_category(kubectl: Kubectl, api: httpx2.Client, ns: str) -> None:
+    make_pod(api, ns, "p")
+    api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", json=deployment_manifest("web"))
+    out = kubectl("get", "all", "-n", ns)
+    assert "pod/p" in out and "deployment.apps/web" in out
+
+
+def test_logs_follow_streams_new_lines(kubectl: Kubectl, api: httpx2.Client, sim: SimThread, ns: str) -> None:
+    make_pod(api, ns, "tail")
+    key = (ns, "tail", "app")
+    sim.call(lambda: sim.cluster.logs.append(key, sim.cluster.clock.now(), "first"))
+    command = [
+        str(kubectl.binary),
+        f"--kubeconfig={kubectl.kubeconfig}",
+        f"--cache-dir={kubectl.cache_dir}",
+        "logs",
+        "-f",
+        "tail",
+        "-n",
+        ns,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        sim.call(lambda: sim.cluster.logs.append(key, sim.cluster.clock.now(), "second"))
+        time.sleep(0.5)
+        sim.call(lambda: sim.cluster.logs.end(key))
+        out, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert out.splitlines() == ["first", "second"]
+
+
+def test_create_job_and_cronjob_generators(kubectl: Kubectl, api: httpx2.Client, ns: str) -> None:
+    kubectl("create", "job", "once", "--image=busybox:1.36", "-n", ns, "--", "echo", "hi")
+    job = get(api, f"/apis/batch/v1/namespaces/{ns}/jobs/once")
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+    assert job["spec"]["backoffLimit"] == 6
+    kubectl("create", "cronjob", "nightly", "--image=busybox:1.36", "--schedule=0 3 * * *", "-n", ns)
+    cronjob = get(api, f"/apis/batch/v1/namespaces/{ns}/cronjobs/nightly")
+    assert cronjob["spec"]["schedule"] == "0 3 * * *"
+    assert "nightly" in kubectl("get", "cronjobs", "-n", ns)
