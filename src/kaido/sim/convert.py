@@ -95,21 +95,18 @@ _SHARED_EVENT_FIELDS: Final = ("metadata", "reason", "type", "eventTime", "actio
 
 
 def _event_to_core(obj: Obj) -> Obj:
-    out: Obj = {"apiVersion": "v1", "kind": "Event"}
-    for core, new in _EVENT_FIELDS.items():
-        if new in obj:
-            out[core] = copy.deepcopy(obj[new])
-    for name in (*_SHARED_EVENT_FIELDS, "reportingInstance"):
-        if name in obj:
-            out[name] = copy.deepcopy(obj[name])
-    return out
+    return _rename_event(obj, {new: core for core, new in _EVENT_FIELDS.items()}, "v1")
 
 
 def _event_from_core(obj: Obj) -> Obj:
-    out: Obj = {"apiVersion": "events.k8s.io/v1", "kind": "Event"}
-    for core, new in _EVENT_FIELDS.items():
-        if core in obj:
-            out[new] = copy.deepcopy(obj[core])
+    return _rename_event(obj, _EVENT_FIELDS, "events.k8s.io/v1")
+
+
+def _rename_event(obj: Obj, renames: dict[str, str], api_version: str) -> Obj:
+    out: Obj = {"apiVersion": api_version, "kind": "Event"}
+    for source, target in renames.items():
+        if source in obj:
+            out[target] = copy.deepcopy(obj[source])
     for name in (*_SHARED_EVENT_FIELDS, "reportingInstance"):
         if name in obj:
             out[name] = copy.deepcopy(obj[name])

@@ -27,6 +27,16 @@ def _response_kind(group: str, version: str, kind: str) -> dict[str, str]:
     return {"group": group, "version": version, "kind": kind}
 
 
+def _names(resource: ResourceType) -> dict[str, list[str]]:
+    """Short names and categories, listed only when a resource has them (as upstream)."""
+    names: dict[str, list[str]] = {}
+    if resource.short_names:
+        names["shortNames"] = list(resource.short_names)
+    if resource.categories:
+        names["categories"] = list(resource.categories)
+    return names
+
+
 def _aggregated_resource(resource: ResourceType) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "resource": resource.plural,
@@ -34,11 +44,8 @@ def _aggregated_resource(resource: ResourceType) -> dict[str, Any]:
         "scope": "Namespaced" if resource.namespaced else "Cluster",
         "singularResource": resource.singular_name,
         "verbs": list(resource.verbs),
+        **_names(resource),
     }
-    if resource.short_names:
-        entry["shortNames"] = list(resource.short_names)
-    if resource.categories:
-        entry["categories"] = list(resource.categories)
     subresources = []
     for sub in resource.subresources:
         kind = sub.kind or resource.kind
@@ -115,11 +122,8 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
             "namespaced": resource.namespaced,
             "kind": resource.kind,
             "verbs": list(resource.verbs),
+            **_names(resource),
         }
-        if resource.short_names:
-            entry["shortNames"] = list(resource.short_names)
-        if resource.categories:
-            entry["categories"] = list(resource.categories)
         entries.append(entry)
         for sub in resource.subresources:
             sub_entry: dict[str, Any] = {
