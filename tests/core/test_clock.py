@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kaido.core import Clock, ManualClock, RealClock
+from kaido.core import Clock, ManualClock, RealClock, ScaledClock
 
 
 def test_both_clocks_satisfy_the_protocol() -> None:
@@ -68,3 +68,14 @@ def test_manual_clock_refuses_to_go_backwards_or_be_naive() -> None:
         ManualClock().advance(-1)
     with pytest.raises(ValueError, match="timezone-aware"):
         ManualClock(datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+
+
+async def test_scaled_clock_runs_faster_than_real_time() -> None:
+    clock = ScaledClock(speed=50)
+    before_wall, before = clock.now(), clock.monotonic()
+    await clock.sleep(2.5)  # 50 ms of real time
+    elapsed = clock.monotonic() - before
+    assert 2.5 <= elapsed < 25
+    assert (clock.now() - before_wall).total_seconds() >= 2.5
+    with pytest.raises(ValueError, match="positive"):
+        ScaledClock(speed=0)

@@ -3,7 +3,7 @@
 May import: the standard library only. Everything else may import core.
 """
 
-from kaido.core.clock import Clock, ManualClock, RealClock
+from kaido.core.clock import Clock, ManualClock, RealClock, ScaledClock
 from kaido.core.errors import ConfigError, KaidoError, ObjectRefError, QuantityError
 from kaido.core.ids import stable_id
 from kaido.core.quantity import Format, Quantity, parse_quantity
@@ -20,6 +20,7 @@ __all__ = [
     "Quantity",
     "QuantityError",
     "RealClock",
+    "ScaledClock",
     "parse_quantity",
     "parse_target",
     "stable_id",

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "RealClock"]
+__all__ = ["Clock", "ManualClock", "RealClock", "ScaledClock"]
 
 
 @runtime_checkable
@@ -104,3 +104,23 @@ async def _settle() -> None:
     """Give ready tasks a few turns of the loop so chains of wake-ups complete."""
     for _ in range(10):
         await asyncio.sleep(0)
+
+
+class ScaledClock:
+    """Real time running `speed` times faster: the simulator's clock for the demo (`--speed X`)."""
+
+    def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
+        if speed <= 0:
+            raise ValueError(f"ScaledClock speed must be positive, not {speed}")
+        self.speed = speed
+        self._start = start or datetime.now(UTC)
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._origin) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)

@@ -1,7 +1,8 @@
 """The simulated cluster as one object: store, verbs, logs, metrics, tokens, and manifest loading.
 
 The HTTP app serves it; the in-process API (tests, scenarios, later the controllers) uses it
-directly. Nothing here knows about HTTP.
+directly. Nothing here knows about HTTP. With `rbac=True` the cluster starts with the bootstrap
+ClusterRoles and bindings, and the app authenticates and authorizes every request against them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kaido.sim.errors import ApiError
 from kaido.sim.faults import Faults
 from kaido.sim.logs import PodLogs
 from kaido.sim.operations import Operations
+from kaido.sim.rbac import Policy, bootstrap_policy
 from kaido.sim.resources import RESOURCES, ResourceType, builtin, find_kind
 from kaido.sim.store import Obj, ObjectStore, rfc3339
 
@@ -51,6 +53,8 @@ class SimCluster:
     node_metrics: dict[str, Obj] = field(default_factory=dict)
     tokens: dict[str, User] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
+    # recorder aggregation: (uid, type, reason, message, component, fieldPath) -> Event name
+    event_index: dict[tuple[object, ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store = ObjectStore(clock=self.clock, seed=self.seed, history_limit=self.history_limit)
@@ -98,11 +102,25 @@ class SimCluster:
         self.tokens[token] = user
         return token, rfc3339(self.clock.now() + timedelta(seconds=seconds))
 
+    def policy(self) -> Policy:
+        """A snapshot of the stored Roles, ClusterRoles and bindings, for the RBAC evaluator."""
+        listed = {plural: self.store.list_objects(resource, None) for plural, resource in _RBAC.items()}
+        return Policy(
+            roles={(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in listed["roles"]},
+            cluster_roles={r["metadata"]["name"]: r for r in listed["clusterroles"]},
+            role_bindings=listed["rolebindings"],
+            cluster_role_bindings=listed["clusterrolebindings"],
+        )
+
     def close(self) -> None:
         self.store.close_watchers()
 
 
 _NAMESPACES: Final = builtin("", "v1", "namespaces")
+_RBAC: Final = {
+    plural: builtin("rbac.authorization.k8s.io", "v1", plural)
+    for plural in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
+}
 
 
 def load_manifest_text(text: str, *, source: str) -> list[Obj]:
