@@ -45,7 +45,11 @@ class EndpointsController:
         desired: Obj = {
             "apiVersion": "v1",
             "kind": "Endpoints",
-            "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(meta.get("labels") or {})},
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "labels": dict(meta.get("labels") or {}),
+            },
         }
         if subsets:
             desired["subsets"] = subsets
@@ -53,13 +57,16 @@ class EndpointsController:
         if current is None:
             cluster.ops.create(ENDPOINTS, meta["namespace"], desired)
         elif current.get("subsets") != desired.get("subsets"):
-            updated = {**current, "subsets": subsets} if subsets else {k: v for k, v in current.items() if k != "subsets"}
+            updated = (
+                {**current, "subsets": subsets} if subsets else {k: v for k, v in current.items() if k != "subsets"}
+            )
             cluster.ops.update(ENDPOINTS, meta["namespace"], meta["name"], updated)
 
 
 def _subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
     ports = (service.get("spec") or {}).get("ports") or []
-    ready, not_ready = [], []
+    ready: list[Obj] = []
+    not_ready: list[Obj] = []
     for pod in sorted(pods, key=lambda p: str(p["status"]["podIP"])):
         address = {
             "ip": pod["status"]["podIP"],
@@ -92,7 +99,7 @@ def _endpoint_port(port: dict[str, Any], pod: Obj) -> Obj:
             if p.get("name") == target
         ]
         target = named[0] if named else port.get("port")
-    out: Obj = {"port": int(target), "protocol": port.get("protocol", "TCP")}
+    out: Obj = {"port": int(target or 0), "protocol": port.get("protocol", "TCP")}
     if port.get("name"):
         out["name"] = port["name"]
     return out
