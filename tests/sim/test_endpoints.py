@@ -16,7 +16,10 @@ def pod(cluster: SimCluster, name: str, ip: str, *, ready: bool, app: str = "web
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "labels": {"app": app}},
-        "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx", "ports": [{"name": "http", "containerPort": 8080}]}]},
+        "spec": {
+            "nodeName": "n1",
+            "containers": [{"name": "c", "image": "nginx", "ports": [{"name": "http", "containerPort": 8080}]}],
+        },
     }
     created = copy.deepcopy(cluster.ops.create(PODS, "default", body))
     created["status"] = {"phase": "Running", "podIP": ip, "conditions": [{"type": "Ready", "status": str(ready)}]}

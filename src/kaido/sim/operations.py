@@ -13,6 +13,7 @@ from typing import Any, Final
 from kaido.sim.defaults import apply_defaults
 from kaido.sim.errors import ApiError, Cause
 from kaido.sim.patch import apply_patch_by_content_type
+from kaido.sim.quota import check_quota
 from kaido.sim.resources import RESOURCES, ResourceType, builtin
 from kaido.sim.selectors import selector_to_string
 from kaido.sim.store import Obj, ObjectStore, render, rfc3339
@@ -61,6 +62,7 @@ class Operations:
         causes = validate(resource, obj)
         if causes:
             raise ApiError.invalid(resource.kind, name, causes, resource.group)
+        check_quota(self.store, resource, obj)
         return obj
 
     def _require_namespace(self, namespace: str) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from kaido.sim.errors import ApiError
 from kaido.sim.resources import ResourceType
@@ -19,6 +19,7 @@ from kaido.sim.store import Obj, ObjectStore, Watcher, render
 
 __all__ = ["WatchRequest", "watch_events"]
 
+_BATCH: Final = 100
 Renderer = Callable[[str, Obj, bool], Any]  # (event type, object, first?) -> JSON object of the event
 
 
@@ -87,8 +88,16 @@ async def _live(
             continue
         if event is None:
             return
-        yield _line(event.type, render_object(event.type, render(request.resource, event.obj), first))
+        chunk = [_line(event.type, render_object(event.type, render(request.resource, event.obj), first))]
         first = False
+        # Under a burst, send what is already queued in one write instead of one write per event.
+        while len(chunk) < _BATCH and not watcher.queue.empty():
+            queued = watcher.queue.get_nowait()
+            if queued is None:
+                yield b"".join(chunk)
+                return
+            chunk.append(_line(queued.type, render_object(queued.type, render(request.resource, queued.obj), False)))
+        yield b"".join(chunk)
 
 
 def _parse_rv(text: str | None) -> int:
