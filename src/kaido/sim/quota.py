@@ -79,7 +79,7 @@ def _live(resource: ResourceType, obj: Obj) -> bool:
 def quota_usage(store: ObjectStore, namespace: str, names: Iterable[str]) -> dict[str, Quantity]:
     """What the namespace uses of each quota resource in `names`."""
     wanted = set(names)
-    used = {name: _ZERO for name in wanted}
+    used = dict.fromkeys(wanted, _ZERO)
     for storage_key, obj in store.all_objects():
         if obj["metadata"].get("namespace") != namespace:
             continue
