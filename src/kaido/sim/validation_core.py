@@ -271,6 +271,8 @@ def validate_claim_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Caus
     spec, old_spec = copy.deepcopy(as_dict(obj.get("spec"))), copy.deepcopy(as_dict(old.get("spec")))
     if not old_spec.get("volumeName"):
         old_spec["volumeName"] = spec.get("volumeName")
+        if not old_spec.get("storageClassName"):  # RetroactiveDefaultStorageClass: an unbound claim gets one
+            old_spec["storageClassName"] = spec.get("storageClassName")
     old_spec["volumeAttributesClassName"] = spec.get("volumeAttributesClassName")
     bound = as_dict(obj.get("status")).get("phase") == "Bound"
     new_requests = as_dict(as_dict(spec.get("resources")).get("requests"))
