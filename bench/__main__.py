@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import quantity
+from bench import quantity, sim_api
 
-SUITES: dict[str, Callable[[], dict[str, Any]]] = {"quantity": quantity.run}
+SUITES: dict[str, Callable[[], dict[str, Any]]] = {"quantity": quantity.run, "sim-api": sim_api.run}
 
 
 def machine() -> dict[str, Any]:

@@ -1,19 +1,26 @@
-"""Run `kaido sim` for tests: in a thread over real TCP (for kubectl and clients), with a kubeconfig."""
+"""Run `kaido sim` for tests: in a thread over real TCP (for kubectl and clients), with a kubeconfig.
+
+`tls=True` serves HTTPS with a fresh CA (in the kubeconfig); a cluster made with `rbac=True` also gets
+an admin token in the kubeconfig, as `kaido sim --rbac` writes it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kaido.sim.cluster import SimCluster
+from kaido.sim.cluster import ADMIN_USER, SimCluster
 from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
+from kaido.sim.tls import TlsMaterial, generate, serving_files
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL_135 = ROOT / ".cache/tools/bin/kubectl"
@@ -26,34 +33,54 @@ class SimThread:
 
     kubeconfig: Path
     cluster: SimCluster = field(default_factory=SimCluster)
+    tls: bool = False
+    tls_material: TlsMaterial | None = None
+    admin_token: str | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _server: SimServer | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> SimThread:
+        if self.cluster.rbac and not self.tls:
+            raise ValueError("an RBAC cluster needs tls=True: kubectl sends bearer tokens only over HTTPS")
         ready: Future[None] = Future()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            self._server = SimServer(self.cluster, port=0)
-            try:
-                loop.run_until_complete(self._server.start())
-            except BaseException as error:
-                ready.set_exception(error)
-                loop.close()
-                return
-            ready.set_result(None)
-            loop.run_until_complete(self._server.wait_stopped())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="kaido-sim", daemon=True)
-        self._thread.start()
-        ready.result(timeout=30)
-        write_kubeconfig(self.kubeconfig, kubeconfig_document(self.url))
+        with contextlib.ExitStack() as stack:
+            files: tuple[str | None, str | None] = (None, None)
+            if self.tls:
+                self.tls_material = generate(now=datetime.now(UTC))
+                files = stack.enter_context(serving_files(self.tls_material))
+            self._thread = threading.Thread(target=self._run, args=(ready, *files), name="kaido-sim", daemon=True)
+            self._thread.start()
+            ready.result(timeout=30)
+        if self.cluster.rbac:
+            self.admin_token = self.call(lambda: self.cluster.issue_token(ADMIN_USER)[0])
+        self.write_kubeconfig(self.kubeconfig, token=self.admin_token)
         return self
+
+    def write_kubeconfig(
+        self, path: Path, *, token: str | None = None, user_name: str = ADMIN_USER.name, namespace: str = "default"
+    ) -> Path:
+        """A kubeconfig for this server (with its CA under TLS) that authenticates with `token`."""
+        ca_data = self.tls_material.ca_data if self.tls_material else None
+        document = kubeconfig_document(self.url, token=token, ca_data=ca_data, user_name=user_name, namespace=namespace)
+        write_kubeconfig(path, document)
+        return path
+
+    def _run(self, ready: Future[None], certfile: str | None, keyfile: str | None) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._server = SimServer(self.cluster, port=0, ssl_certfile=certfile, ssl_keyfile=keyfile)
+        try:
+            loop.run_until_complete(self._server.start())
+        except BaseException as error:
+            ready.set_exception(error)
+            loop.close()
+            return
+        ready.set_result(None)
+        loop.run_until_complete(self._server.wait_stopped())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
     @property
     def url(self) -> str:

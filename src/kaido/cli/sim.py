@@ -1,8 +1,14 @@
-"""`kaido sim`: serve a simulated Kubernetes cluster on 127.0.0.1 and write a kubeconfig for it."""
+"""`kaido sim`: serve a simulated Kubernetes cluster on 127.0.0.1 and write a kubeconfig for it.
+
+Security is off by default. `--tls` serves HTTPS with a CA made at start-up; `--rbac` (which implies
+TLS, since kubectl sends bearer tokens only over HTTPS) authenticates tokens and authorizes requests
+with the cluster's RBAC objects.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -46,13 +52,36 @@ def resolve_scenario(value: str) -> Path:
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated names and uids.")
 @click.option("--faults", metavar="SPEC", help="Fault switches, e.g. 'drop-watch=30s,error-rate=0.05'.")
-def sim(scenario: str | None, port: int, kubeconfig: Path, speed: float, seed: int, faults: str | None) -> None:
+@click.option(
+    "--tls/--no-tls",
+    default=None,
+    help="Serve HTTPS with a CA generated at start-up; the kubeconfig carries the CA.  [default: off, on with --rbac]",
+)
+@click.option(
+    "--rbac",
+    is_flag=True,
+    help="Require a bearer token and authorize every request with the cluster's Roles, ClusterRoles and bindings. "
+    "Implies --tls (kubectl sends tokens only over HTTPS). The kubeconfig's user is an admin (system:masters); "
+    "`kubectl create token NAME` issues a ServiceAccount's token.",
+)
+def sim(
+    scenario: str | None,
+    port: int,
+    kubeconfig: Path,
+    speed: float,
+    seed: int,
+    faults: str | None,
+    tls: bool | None,
+    rbac: bool,
+) -> None:
     """Serve a simulated Kubernetes cluster that kubectl and kaido can use."""
     try:
         fault_switches = parse_faults(faults, seed=seed)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from error
-    cluster = SimCluster(seed=seed, faults=fault_switches)
+    if rbac and tls is False:
+        raise click.UsageError("--rbac needs TLS, because kubectl sends bearer tokens only over HTTPS; drop --no-tls")
+    cluster = SimCluster(seed=seed, faults=fault_switches, rbac=rbac)
     if scenario:
         path = resolve_scenario(scenario)
         try:
@@ -60,18 +89,36 @@ def sim(scenario: str | None, port: int, kubeconfig: Path, speed: float, seed: i
         except (ValueError, ApiError) as error:
             raise click.ClickException(f"scenario {path}: {error}") from error
     try:
-        asyncio.run(_serve(cluster, port=port, kubeconfig=kubeconfig.expanduser()))
+        asyncio.run(_serve(cluster, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls))
     except OSError as error:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}") from error
 
 
-async def _serve(cluster: SimCluster, *, port: int, kubeconfig: Path) -> None:
-    server = SimServer(cluster, port=port)
-    await server.start()
+async def _serve(cluster: SimCluster, *, port: int, kubeconfig: Path, tls: bool) -> None:
+    server, ca_data = await _start(cluster, port=port, tls=tls)
     server.install_signal_handlers()
     token, _ = cluster.issue_token(ADMIN_USER, seconds=10 * 365 * 24 * 3600)
-    write_kubeconfig(kubeconfig, kubeconfig_document(server.url, token=token))
+    write_kubeconfig(kubeconfig, kubeconfig_document(server.url, token=token, ca_data=ca_data))
     click.echo(f"kaido sim: Kubernetes API on {server.url}; kubeconfig written to {kubeconfig}")
     click.echo(f"  export KUBECONFIG={kubeconfig}")
+    if cluster.rbac:
+        click.echo(
+            f"  RBAC on: {ADMIN_USER.name} is in system:masters; `kubectl create token NAME` for a ServiceAccount."
+        )
     await server.wait_stopped()
     click.echo("kaido sim: stopped")
+
+
+async def _start(cluster: SimCluster, *, port: int, tls: bool) -> tuple[SimServer, str | None]:
+    """The started server and, with TLS, the CA for the kubeconfig."""
+    if not tls:
+        server = SimServer(cluster, port=port)
+        await server.start()
+        return server, None
+    from kaido.sim.tls import generate, serving_files  # cryptography is needed only for --tls
+
+    material = generate(now=datetime.now(UTC))
+    with serving_files(material) as (certfile, keyfile):
+        server = SimServer(cluster, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile)
+        await server.start()  # the files may go once uvicorn has loaded them
+    return server, material.ca_data

@@ -2,7 +2,8 @@
 
 Paths are parsed into (resource, namespace, name, subresource) from the resource table; verbs
 go to `Operations`; errors become `metav1.Status` bodies. The same app runs over TCP (`kaido sim`)
-and in-process through httpx2's ASGITransport.
+and in-process through httpx2's ASGITransport. With RBAC on, `kaido.sim.access` first authenticates
+and authorizes each request, as the API server's filters do, and records its user in `request.state`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from kaido.sim import discovery, reviews
+from kaido.sim.access import admit
 from kaido.sim.cluster import SimCluster
 from kaido.sim.errors import ApiError
 from kaido.sim.listing import list_response, single_response
@@ -47,6 +49,13 @@ class Target:
 def create_app(cluster: SimCluster) -> Starlette:
     async def dispatch(request: Request) -> Response:
         try:
+            request.state.user = admit(
+                cluster,
+                method=request.method,
+                path=request.url.path,
+                query=request.query_params,
+                authorization=request.headers.get("authorization"),
+            )
             await _inject_faults(cluster, request.url.path)
             return await _dispatch(cluster, request)
         except ApiError as error:
@@ -171,7 +180,7 @@ async def _serve_collection(cluster: SimCluster, request: Request, target: Targe
     if request.method == "POST":
         body = await _read_body(request)
         if not resource.stored:
-            return json_response(reviews.answer(cluster, resource, body), 201)
+            return json_response(reviews.answer(cluster, resource, body, request.state.user), 201)
         created = cluster.ops.create(resource, target.namespace, body, dry_run=query.get("dryRun") == "All")
         return single_response(request, resource, created, 201)
     if request.method == "DELETE":

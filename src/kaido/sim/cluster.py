@@ -55,10 +55,14 @@ class SimCluster:
     faults: Faults = field(default_factory=Faults)
     # recorder aggregation: (uid, type, reason, message, component, fieldPath) -> Event name
     event_index: dict[tuple[object, ...], str] = field(default_factory=dict)
+    rbac: bool = False  # require a bearer token and authorize every request with the stored RBAC objects
 
     def __post_init__(self) -> None:
         self.store = ObjectStore(clock=self.clock, seed=self.seed, history_limit=self.history_limit)
         self.ops = Operations(self.store)
+        if self.rbac:
+            for obj in bootstrap_policy():
+                self.ops.create(self.resource_for(obj["apiVersion"], obj["kind"]), None, obj)
 
     @property
     def version(self) -> dict[str, str]:

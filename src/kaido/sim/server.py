@@ -96,7 +96,15 @@ class SimServer:
             loop.add_signal_handler(sig, self.stop)
 
 
-def kubeconfig_document(server_url: str, *, token: str | None = None, ca_data: str | None = None) -> dict[str, Any]:
+def kubeconfig_document(
+    server_url: str,
+    *,
+    token: str | None = None,
+    ca_data: str | None = None,
+    user_name: str = ADMIN_USER.name,
+    namespace: str = "default",
+) -> dict[str, Any]:
+    """One cluster, one user and one context; `ca_data` is the base64 PEM CA for an https:// server."""
     cluster: dict[str, Any] = {"server": server_url}
     if ca_data:
         cluster["certificate-authority-data"] = ca_data
@@ -105,9 +113,9 @@ def kubeconfig_document(server_url: str, *, token: str | None = None, ca_data: s
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "kaido-sim", "cluster": cluster}],
-        "users": [{"name": ADMIN_USER.name, "user": user}],
+        "users": [{"name": user_name, "user": user}],
         "contexts": [
-            {"name": "kaido-sim", "context": {"cluster": "kaido-sim", "user": ADMIN_USER.name, "namespace": "default"}}
+            {"name": "kaido-sim", "context": {"cluster": "kaido-sim", "user": user_name, "namespace": namespace}}
         ],
         "current-context": "kaido-sim",
         "preferences": {},
