@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +175,20 @@ def test_bad_fault_spec_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "drop-watch='soon' is not a duration" in result.stderr
+
+
+def test_the_served_cluster_runs_its_controllers(sim_process: tuple[subprocess.Popen[str], Path]) -> None:
+    _, kubeconfig = sim_process
+    api_client = k8s_config.new_client_from_config(str(kubeconfig))
+    apps, core = k8s_client.AppsV1Api(api_client), k8s_client.CoreV1Api(api_client)
+    for _ in range(50):
+        replica_sets = apps.list_namespaced_replica_set("shop").items
+        pods = core.list_namespaced_pod("shop").items
+        if replica_sets and len(pods) == 2:
+            break
+        time.sleep(0.1)
+    (replica_set,) = replica_sets
+    assert replica_set.metadata.name.startswith("web-")
+    assert replica_set.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+    assert sorted(p.metadata.owner_references[0].name for p in pods) == [replica_set.metadata.name] * 2
+    assert [c.metadata.name for c in k8s_client.StorageV1Api(api_client).list_storage_class().items] == ["standard"]

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import click
 
+from kaido.core import RealClock, ScaledClock
 from kaido.sim.cluster import ADMIN_USER, SimCluster, load_manifest_text
+from kaido.sim.control_plane import control_plane
 from kaido.sim.errors import ApiError
 from kaido.sim.faults import parse_faults
+from kaido.sim.runtime import Runtime
 from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
 
 DEFAULT_KUBECONFIG = Path("~/.kube/kaido-sim.yaml")
@@ -49,7 +52,13 @@ def resolve_scenario(value: str) -> Path:
     show_default=True,
     help="Where to write a kubeconfig for this cluster.",
 )
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Virtual seconds per real second (controllers and timestamps run this much faster).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated names and uids.")
 @click.option("--faults", metavar="SPEC", help="Fault switches, e.g. 'drop-watch=30s,error-rate=0.05'.")
 @click.option(
@@ -81,7 +90,9 @@ def sim(
         raise click.BadParameter(str(error), param_hint="--faults") from error
     if rbac and tls is False:
         raise click.UsageError("--rbac needs TLS, because kubectl sends bearer tokens only over HTTPS; drop --no-tls")
-    cluster = SimCluster(seed=seed, faults=fault_switches, rbac=rbac)
+    clock = RealClock() if speed == 1 else ScaledClock(speed)
+    cluster = SimCluster(clock=clock, seed=seed, faults=fault_switches, rbac=rbac)
+    runtime = control_plane(cluster)
     if scenario:
         path = resolve_scenario(scenario)
         try:
@@ -89,14 +100,17 @@ def sim(
         except (ValueError, ApiError) as error:
             raise click.ClickException(f"scenario {path}: {error}") from error
     try:
-        asyncio.run(_serve(cluster, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls))
+        asyncio.run(
+            _serve(cluster, runtime, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls)
+        )
     except OSError as error:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}") from error
 
 
-async def _serve(cluster: SimCluster, *, port: int, kubeconfig: Path, tls: bool) -> None:
+async def _serve(cluster: SimCluster, runtime: Runtime, *, port: int, kubeconfig: Path, tls: bool) -> None:
     server, ca_data = await _start(cluster, port=port, tls=tls)
     server.install_signal_handlers()
+    controllers = asyncio.create_task(runtime.run())
     token, _ = cluster.issue_token(ADMIN_USER, seconds=10 * 365 * 24 * 3600)
     write_kubeconfig(kubeconfig, kubeconfig_document(server.url, token=token, ca_data=ca_data))
     click.echo(f"kaido sim: Kubernetes API on {server.url}; kubeconfig written to {kubeconfig}")
@@ -106,6 +120,8 @@ async def _serve(cluster: SimCluster, *, port: int, kubeconfig: Path, tls: bool)
             f"  RBAC on: {ADMIN_USER.name} is in system:masters; `kubectl create token NAME` for a ServiceAccount."
         )
     await server.wait_stopped()
+    runtime.stop()
+    await controllers
     click.echo("kaido sim: stopped")
 
 

@@ -1,0 +1,47 @@
+"""The simulated control plane: which controllers run, in which order, and what a new cluster holds.
+
+The order is the order of cause and effect inside one pass (workload controllers create pods,
+the scheduler places them, the kubelet runs them, then Endpoints and quotas observe the result),
+so a change usually settles within one `Runtime.reconcile()`.
+"""
+
+from __future__ import annotations
+
+from kaido.sim.cluster import SimCluster
+from kaido.sim.controllers.cronjob import CronJobController
+from kaido.sim.controllers.daemonset import DaemonSetController
+from kaido.sim.controllers.deployment import DeploymentController
+from kaido.sim.controllers.endpoints import EndpointsController
+from kaido.sim.controllers.job import JobController
+from kaido.sim.controllers.quota import ResourceQuotaController
+from kaido.sim.controllers.replicaset import ReplicaSetController
+from kaido.sim.controllers.statefulset import StatefulSetController
+from kaido.sim.controllers.volumes import CLASSES, PersistentVolumeController, default_storage_class
+from kaido.sim.runtime import Controller, Runtime
+
+__all__ = ["bootstrap", "control_plane"]
+
+
+def controllers() -> list[Controller]:
+    return [
+        CronJobController(),
+        JobController(),
+        DeploymentController(),
+        ReplicaSetController(),
+        StatefulSetController(),
+        DaemonSetController(),
+        PersistentVolumeController(),
+        EndpointsController(),
+        ResourceQuotaController(),
+    ]
+
+
+def bootstrap(cluster: SimCluster) -> None:
+    """What every new simulated cluster has before a scenario loads: a default StorageClass."""
+    if not cluster.store.list_objects(CLASSES, None):
+        cluster.ops.create(CLASSES, None, default_storage_class())
+
+
+def control_plane(cluster: SimCluster, *, tick: float = 1.0) -> Runtime:
+    bootstrap(cluster)
+    return Runtime(cluster, controllers(), tick=tick)
