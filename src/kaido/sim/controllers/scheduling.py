@@ -32,6 +32,7 @@ __all__ = [
     "Rejection",
     "Snapshot",
     "Storage",
+    "amounts",
     "fit_error",
     "non_zero_requests",
     "pod_requests",
@@ -126,10 +127,7 @@ class Storage:
     default_class: str | None = None
 
 
-# ----- requests --------------------------------------------------------------------------------
-
-
-def _amounts(resources: Any) -> Amounts:
+def amounts(resources: Any) -> Amounts:
     out: Amounts = {}
     for name, text in (resources if isinstance(resources, dict) else {}).items():
         try:
@@ -146,7 +144,7 @@ def _add(total: Amounts, more: Mapping[str, int], *, peak: bool = False) -> None
 
 
 def _container_requests(container: Obj, defaults: bool) -> Amounts:
-    requests = _amounts((container.get("resources") or {}).get("requests"))
+    requests = amounts((container.get("resources") or {}).get("requests"))
     return {CPU: _DEFAULT_MILLI_CPU, MEMORY: _DEFAULT_MEMORY, **requests} if defaults else requests
 
 
@@ -169,9 +167,9 @@ def pod_requests(pod: Obj, *, defaults: bool = False) -> Amounts:
             _add(step, sidecars)
         _add(init_peak, step, peak=True)
     _add(total, init_peak, peak=True)
-    pod_level = _amounts((spec.get("resources") or {}).get("requests"))
+    pod_level = amounts((spec.get("resources") or {}).get("requests"))
     total.update({k: v for k, v in pod_level.items() if k in (CPU, MEMORY) or k.startswith("hugepages-")})
-    _add(total, _amounts(spec.get("overhead")))
+    _add(total, amounts(spec.get("overhead")))
     return total
 
 
@@ -179,9 +177,6 @@ def non_zero_requests(pod: Obj) -> Amounts:
     """Cpu and memory with upstream's defaults (100m, 200Mi) for missing requests, for scoring only."""
     requests = pod_requests(pod, defaults=True)
     return {CPU: requests.get(CPU, 0), MEMORY: requests.get(MEMORY, 0)}
-
-
-# ----- nodes -----------------------------------------------------------------------------------
 
 
 def _tolerates(tolerations: Iterable[Obj], taint: Obj) -> bool:
@@ -220,9 +215,6 @@ def _matches_node_selector(spec: Obj, node: NodeInfo) -> bool:
     if required is None:
         return True
     return any(_node_term_matches(term, node) for term in required.get("nodeSelectorTerms") or [])
-
-
-# ----- filters ---------------------------------------------------------------------------------
 
 
 def _fit(requests: Amounts, node: NodeInfo) -> Rejection | None:
@@ -347,9 +339,6 @@ def _filter(
     return _inter_pod_affinity(state, node, snapshot.namespace_labels)
 
 
-# ----- volumes (VolumeBinding PreFilter) ---------------------------------------------------------
-
-
 def _claims(pod: Obj, storage: Storage) -> tuple[str | None, list[Obj]]:
     """The PreFilter rejection for the pod's claims, if any, and the volumes its bound claims use."""
     namespace = pod["metadata"].get("namespace", "")
@@ -378,9 +367,6 @@ def _claims(pod: Obj, storage: Storage) -> tuple[str | None, list[Obj]]:
         delayed = (storage_class or {}).get("volumeBindingMode") == "WaitForFirstConsumer"
         unbound_immediate = unbound_immediate or not delayed or bool(spec.get("volumeName"))
     return (UNBOUND_CLAIMS if unbound_immediate else None), volumes
-
-
-# ----- scoring ---------------------------------------------------------------------------------
 
 
 def _least_allocated(non_zero: Amounts, node: NodeInfo) -> int:
@@ -443,14 +429,8 @@ def _best(pod: Obj, requests: Amounts, feasible: Sequence[NodeInfo]) -> str:
     return min(scores, key=lambda name: (-scores[name], name))
 
 
-# ----- failure messages ------------------------------------------------------------------------
-
-
 def fit_error(nodes: int, reasons: Mapping[str, Sequence[str]], *, absent: str = "", post_filter: str = "") -> str:
-    """FitError.Error(): reasons counted over nodes, "<count> <reason>" sorted as strings.
-
-    Nodes missing from `reasons` count under `absent`; `post_filter` is appended as is.
-    """
+    """FitError.Error(): "<count> <reason>" over nodes, sorted as strings; unlisted nodes count as `absent`."""
     counts = Counter(reason for node_reasons in reasons.values() for reason in node_reasons)
     if absent and len(reasons) < nodes:
         counts[absent] += nodes - len(reasons)
@@ -464,10 +444,9 @@ def fit_error(nodes: int, reasons: Mapping[str, Sequence[str]], *, absent: str =
 def _preemption(
     pod: Obj, snapshot: Snapshot, rejections: Mapping[str, Rejection], volumes: Sequence[Obj]
 ) -> str | None:
-    """DefaultPreemption's message when no node can be freed; None when one could (a candidate).
+    """DefaultPreemption's message, or None when evicting lower-priority pods would free a node.
 
-    Only nodes whose rejection is resolvable are tried: lower-priority pods there are the victims,
-    and the filters run again without them.
+    Only nodes with a resolvable rejection are tried; the filters run again without the victims.
     """
     spec = pod.get("spec") or {}
     if spec.get("preemptionPolicy") == "Never":
