@@ -4,3 +4,7 @@ Functions of data and an explicit `now`; no I/O library is imported here (no soc
 HTTP or database clients, no asyncio).
 May import: core.
 """
+
+from kaido.analysis import hpa
+
+__all__ = ["hpa"]
