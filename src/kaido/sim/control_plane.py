@@ -12,6 +12,7 @@ from kaido.sim.controllers.cronjob import CronJobController
 from kaido.sim.controllers.daemonset import DaemonSetController
 from kaido.sim.controllers.deployment import DeploymentController
 from kaido.sim.controllers.endpoints import EndpointsController
+from kaido.sim.controllers.hpa import HorizontalPodAutoscalerController
 from kaido.sim.controllers.job import JobController
 from kaido.sim.controllers.quota import ResourceQuotaController
 from kaido.sim.controllers.replicaset import ReplicaSetController
@@ -24,6 +25,7 @@ __all__ = ["bootstrap", "control_plane"]
 
 def controllers() -> list[Controller]:
     return [
+        HorizontalPodAutoscalerController(),
         CronJobController(),
         JobController(),
         DeploymentController(),
