@@ -25,7 +25,7 @@ from kaido.analysis.hpa.spec import (
     TargetType,
     default_metrics,
 )
-from kaido.core import parse_quantity
+from kaido.core.quantity import parse_quantity
 
 __all__ = ["hpa_from_object", "pod_info_from_object", "pod_usage_from_object"]
 
