@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kaido.sim.cluster import ADMIN_USER, SimCluster
+from kaido.sim.control_plane import control_plane
+from kaido.sim.runtime import Runtime
 from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
 from kaido.sim.tls import TlsMaterial, generate, serving_files
 
@@ -34,11 +36,13 @@ class SimThread:
     kubeconfig: Path
     cluster: SimCluster = field(default_factory=SimCluster)
     tls: bool = False
+    runtime: bool = False  # run the control plane (controllers, scheduler, kubelet) on the cluster's clock
     tls_material: TlsMaterial | None = None
     admin_token: str | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _server: SimServer | None = None
     _thread: threading.Thread | None = None
+    _runtime: Runtime | None = None
 
     def start(self) -> SimThread:
         if self.cluster.rbac and not self.tls:
@@ -71,14 +75,19 @@ class SimThread:
         self._loop = loop
         asyncio.set_event_loop(loop)
         self._server = SimServer(self.cluster, port=0, ssl_certfile=certfile, ssl_keyfile=keyfile)
+        self._runtime = control_plane(self.cluster) if self.runtime else None
         try:
             loop.run_until_complete(self._server.start())
         except BaseException as error:
             ready.set_exception(error)
             loop.close()
             return
+        controllers = loop.create_task(self._runtime.run()) if self._runtime else None
         ready.set_result(None)
         loop.run_until_complete(self._server.wait_stopped())
+        if controllers is not None and self._runtime is not None:
+            self._runtime.stop()
+            loop.run_until_complete(controllers)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 

@@ -92,13 +92,13 @@ def sim(
         raise click.UsageError("--rbac needs TLS, because kubectl sends bearer tokens only over HTTPS; drop --no-tls")
     clock = RealClock() if speed == 1 else ScaledClock(speed)
     cluster = SimCluster(clock=clock, seed=seed, faults=fault_switches, rbac=rbac)
-    runtime = control_plane(cluster)
     if scenario:
         path = resolve_scenario(scenario)
         try:
             cluster.apply_manifests(load_manifest_text(path.read_text(), source=str(path)))
         except (ValueError, ApiError) as error:
             raise click.ClickException(f"scenario {path}: {error}") from error
+    runtime = control_plane(cluster)
     try:
         asyncio.run(
             _serve(cluster, runtime, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls)

@@ -7,6 +7,7 @@ so a change usually settles within one `Runtime.reconcile()`.
 
 from __future__ import annotations
 
+from kaido.sim.behaviour import ImageCatalog, default_catalog
 from kaido.sim.cluster import SimCluster
 from kaido.sim.controllers.cronjob import CronJobController
 from kaido.sim.controllers.daemonset import DaemonSetController
@@ -14,16 +15,20 @@ from kaido.sim.controllers.deployment import DeploymentController
 from kaido.sim.controllers.endpoints import EndpointsController
 from kaido.sim.controllers.hpa import HorizontalPodAutoscalerController
 from kaido.sim.controllers.job import JobController
+from kaido.sim.controllers.kubelet import KubeletController
 from kaido.sim.controllers.quota import ResourceQuotaController
 from kaido.sim.controllers.replicaset import ReplicaSetController
+from kaido.sim.controllers.scheduler import SchedulerController
 from kaido.sim.controllers.statefulset import StatefulSetController
 from kaido.sim.controllers.volumes import CLASSES, PersistentVolumeController, default_storage_class
+from kaido.sim.nodes import NODES, NodeLifecycleController, default_nodes
 from kaido.sim.runtime import Controller, Runtime
 
 __all__ = ["bootstrap", "control_plane"]
 
 
-def controllers() -> list[Controller]:
+def controllers(catalog: ImageCatalog | None = None) -> list[Controller]:
+    lifecycle = NodeLifecycleController()
     return [
         HorizontalPodAutoscalerController(),
         CronJobController(),
@@ -33,17 +38,25 @@ def controllers() -> list[Controller]:
         StatefulSetController(),
         DaemonSetController(),
         PersistentVolumeController(),
+        SchedulerController(),
+        lifecycle,
+        KubeletController(catalog=catalog or default_catalog(), nodes=lifecycle),
         EndpointsController(),
         ResourceQuotaController(),
     ]
 
 
-def bootstrap(cluster: SimCluster) -> None:
-    """What every new simulated cluster has before a scenario loads: a default StorageClass."""
+def bootstrap(cluster: SimCluster, *, nodes: int = 3) -> None:
+    """What a cluster has unless its scenario says otherwise: `nodes` worker nodes and a default StorageClass."""
     if not cluster.store.list_objects(CLASSES, None):
         cluster.ops.create(CLASSES, None, default_storage_class())
+    if nodes and not cluster.store.list_objects(NODES, None):
+        cluster.apply_manifests(default_nodes(nodes))
 
 
-def control_plane(cluster: SimCluster, *, tick: float = 1.0) -> Runtime:
-    bootstrap(cluster)
-    return Runtime(cluster, controllers(), tick=tick)
+def control_plane(
+    cluster: SimCluster, *, tick: float = 1.0, nodes: int = 3, catalog: ImageCatalog | None = None
+) -> Runtime:
+    """The runtime of every controller; call it after a scenario loaded, so its own nodes count."""
+    bootstrap(cluster, nodes=nodes)
+    return Runtime(cluster, controllers(catalog), tick=tick)
