@@ -8,16 +8,20 @@ from datetime import datetime
 from typing import Any, Final
 
 from kaido.sim.cluster import SimCluster
+from kaido.sim.errors import ApiError
+from kaido.sim.recorder import record_event
 from kaido.sim.resources import ResourceType, builtin
 from kaido.sim.store import Obj, rfc3339
 
 __all__ = [
     "PODS",
     "controller_ref",
+    "create_owned_pod",
     "is_controlled_by",
     "is_pod_available",
     "is_pod_ready",
     "parse_time",
+    "pod_from_template",
     "resolve_int_or_percent",
     "set_condition",
     "write_status",
@@ -98,3 +102,29 @@ def write_status(cluster: SimCluster, resource: ResourceType, obj: Obj, status: 
     new["status"] = status
     meta = obj["metadata"]
     return cluster.ops.update(resource, meta.get("namespace"), meta["name"], new, subresource="status")
+
+
+def pod_from_template(owner: Obj, template: Obj, *, name: str | None = None) -> Obj:
+    """A Pod from a pod template, owned (as controller) by `owner`, named `name` or `<owner>-xxxxx`."""
+    meta = owner["metadata"]
+    pod_meta = copy.deepcopy(template.get("metadata") or {})
+    pod_meta.pop("name", None)
+    if name:
+        pod_meta["name"] = name
+    else:
+        pod_meta["generateName"] = f"{meta['name']}-"
+    pod_meta.update(namespace=meta["namespace"], ownerReferences=[controller_ref(owner)])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": copy.deepcopy(template["spec"])}
+
+
+def create_owned_pod(cluster: SimCluster, owner: Obj, pod: Obj, *, component: str, now: datetime) -> Obj | None:
+    """Create `pod` for `owner`, recording SuccessfulCreate or FailedCreate on the owner as upstream does."""
+    try:
+        created = cluster.ops.create(PODS, owner["metadata"]["namespace"], pod)
+    except ApiError as error:
+        record_event(cluster, owner, "Warning", "FailedCreate", f"Error creating: {error.message}",
+                     component=component, now=now)  # fmt: skip
+        return None
+    record_event(cluster, owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                 component=component, now=now)  # fmt: skip
+    return created

@@ -8,14 +8,19 @@ replaces pods node by node.
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Final
 
 from kaido.sim.cluster import SimCluster
-from kaido.sim.controllers.common import PODS, controller_ref, is_controlled_by, is_pod_ready, write_status
+from kaido.sim.controllers.common import (
+    PODS,
+    create_owned_pod,
+    is_controlled_by,
+    is_pod_ready,
+    pod_from_template,
+    write_status,
+)
 from kaido.sim.controllers.deployment import template_hash
-from kaido.sim.errors import ApiError
 from kaido.sim.recorder import record_event
 from kaido.sim.resources import builtin
 from kaido.sim.store import Obj
@@ -97,42 +102,12 @@ class DaemonSetController:
 
     @staticmethod
     def _create_pod(cluster: SimCluster, daemon_set: Obj, node: str, revision: str, now: datetime) -> Obj | None:
-        meta = daemon_set["metadata"]
-        template = copy.deepcopy(daemon_set["spec"]["template"])
-        pod_meta = template.get("metadata") or {}
-        pod_meta.setdefault("labels", {})[HASH_LABEL] = revision
-        pod_meta.update(
-            generateName=f"{meta['name']}-", namespace=meta["namespace"], ownerReferences=[controller_ref(daemon_set)]
-        )
-        spec = template["spec"]
-        spec["nodeName"] = node
-        existing = spec.setdefault("tolerations", [])
+        pod = pod_from_template(daemon_set, daemon_set["spec"]["template"])
+        pod["metadata"].setdefault("labels", {})[HASH_LABEL] = revision
+        pod["spec"]["nodeName"] = node
+        existing = pod["spec"].setdefault("tolerations", [])
         existing.extend(t for t in _DAEMON_TOLERATIONS if t not in existing)
-        try:
-            created = cluster.ops.create(
-                PODS, meta["namespace"], {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": spec}
-            )
-        except ApiError as error:
-            record_event(
-                cluster,
-                daemon_set,
-                "Warning",
-                "FailedCreate",
-                f"Error creating: {error.message}",
-                component=COMPONENT,
-                now=now,
-            )
-            return None
-        record_event(
-            cluster,
-            daemon_set,
-            "Normal",
-            "SuccessfulCreate",
-            f"Created pod: {created['metadata']['name']}",
-            component=COMPONENT,
-            now=now,
-        )
-        return created
+        return create_owned_pod(cluster, daemon_set, pod, component=COMPONENT, now=now)
 
     @staticmethod
     def _update_status(cluster: SimCluster, daemon_set: Obj, desired: int, revision: str) -> None:

@@ -7,13 +7,18 @@ shows: SuccessCriteriaMet + Complete, or FailureTarget + Failed with reason Back
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Final
 
 from kaido.sim.cluster import SimCluster
-from kaido.sim.controllers.common import PODS, controller_ref, is_controlled_by, is_pod_ready, write_status
-from kaido.sim.errors import ApiError
+from kaido.sim.controllers.common import (
+    PODS,
+    create_owned_pod,
+    is_controlled_by,
+    is_pod_ready,
+    pod_from_template,
+    write_status,
+)
 from kaido.sim.recorder import record_event
 from kaido.sim.resources import builtin
 from kaido.sim.store import Obj, rfc3339
@@ -81,37 +86,10 @@ class JobController:
             active.append(created)
         self._write(cluster, job, status, active, succeeded, failed)
 
-    def _create_pod(self, cluster: SimCluster, job: Obj, now: datetime) -> Obj | None:
-        meta = job["metadata"]
-        template = job["spec"]["template"]
-        pod_meta = copy.deepcopy(template.get("metadata") or {})
-        pod_meta.update(
-            generateName=f"{meta['name']}-", namespace=meta["namespace"], ownerReferences=[controller_ref(job)]
-        )
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": copy.deepcopy(template["spec"])}
-        try:
-            created = cluster.ops.create(PODS, meta["namespace"], pod)
-        except ApiError as error:
-            record_event(
-                cluster,
-                job,
-                "Warning",
-                "FailedCreate",
-                f"Error creating: {error.message}",
-                component=COMPONENT,
-                now=now,
-            )
-            return None
-        record_event(
-            cluster,
-            job,
-            "Normal",
-            "SuccessfulCreate",
-            f"Created pod: {created['metadata']['name']}",
-            component=COMPONENT,
-            now=now,
-        )
-        return created
+    @staticmethod
+    def _create_pod(cluster: SimCluster, job: Obj, now: datetime) -> Obj | None:
+        pod = pod_from_template(job, job["spec"]["template"])
+        return create_owned_pod(cluster, job, pod, component=COMPONENT, now=now)
 
     def _finish(
         self,

@@ -6,20 +6,19 @@ deleted in upstream's preference order (unscheduled, pending, not ready, then th
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Final
 
 from kaido.sim.cluster import SimCluster
 from kaido.sim.controllers.common import (
     PODS,
-    controller_ref,
+    create_owned_pod,
     is_controlled_by,
     is_pod_available,
     is_pod_ready,
+    pod_from_template,
     write_status,
 )
-from kaido.sim.errors import ApiError
 from kaido.sim.recorder import record_event
 from kaido.sim.resources import builtin
 from kaido.sim.selectors import selector_from_object
@@ -69,40 +68,12 @@ class ReplicaSetController:
                 )
         self._update_status(cluster, replica_set, now)
 
-    def _create_pods(self, cluster: SimCluster, replica_set: Obj, count: int, now: datetime) -> None:
-        meta = replica_set["metadata"]
-        template = replica_set["spec"]["template"]
+    @staticmethod
+    def _create_pods(cluster: SimCluster, replica_set: Obj, count: int, now: datetime) -> None:
         for _ in range(min(count, _BURST)):
-            pod_meta = copy.deepcopy(template.get("metadata") or {})
-            pod_meta.pop("name", None)
-            pod_meta.update(
-                generateName=f"{meta['name']}-",
-                namespace=meta["namespace"],
-                ownerReferences=[controller_ref(replica_set)],
-            )
-            pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": copy.deepcopy(template["spec"])}
-            try:
-                created = cluster.ops.create(PODS, meta["namespace"], pod)
-            except ApiError as error:
-                record_event(
-                    cluster,
-                    replica_set,
-                    "Warning",
-                    "FailedCreate",
-                    f"Error creating: {error.message}",
-                    component=COMPONENT,
-                    now=now,
-                )
+            pod = pod_from_template(replica_set, replica_set["spec"]["template"])
+            if create_owned_pod(cluster, replica_set, pod, component=COMPONENT, now=now) is None:
                 return
-            record_event(
-                cluster,
-                replica_set,
-                "Normal",
-                "SuccessfulCreate",
-                f"Created pod: {created['metadata']['name']}",
-                component=COMPONENT,
-                now=now,
-            )
 
     def _update_status(self, cluster: SimCluster, replica_set: Obj, now: datetime) -> None:
         meta = replica_set["metadata"]
