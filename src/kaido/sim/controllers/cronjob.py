@@ -91,18 +91,7 @@ class CronJobController:
         if policy == "Forbid":
             return False
         for job in active:  # Replace
-            cluster.ops.delete(
-                JOBS, job["metadata"]["namespace"], job["metadata"]["name"], {"propagationPolicy": "Background"}
-            )
-            record_event(
-                cluster,
-                cronjob,
-                "Normal",
-                "SuccessfulDelete",
-                f"Deleted job {job['metadata']['name']}",
-                component=COMPONENT,
-                now=now,
-            )
+            _delete_job(cluster, cronjob, job, now)
         active.clear()
         return True
 
@@ -141,15 +130,12 @@ class CronJobController:
                 (j for j in jobs if _job_finished(j) == outcome), key=lambda j: j["metadata"]["creationTimestamp"]
             )
             for job in finished[: max(0, len(finished) - limit)]:
-                cluster.ops.delete(
-                    JOBS, job["metadata"]["namespace"], job["metadata"]["name"], {"propagationPolicy": "Background"}
-                )
-                record_event(
-                    cluster,
-                    cronjob,
-                    "Normal",
-                    "SuccessfulDelete",
-                    f"Deleted job {job['metadata']['name']}",
-                    component=COMPONENT,
-                    now=now,
-                )
+                _delete_job(cluster, cronjob, job, now)
+
+
+def _delete_job(cluster: SimCluster, cronjob: Obj, job: Obj, now: datetime) -> None:
+    meta = job["metadata"]
+    cluster.ops.delete(JOBS, meta["namespace"], meta["name"], {"propagationPolicy": "Background"})
+    record_event(
+        cluster, cronjob, "Normal", "SuccessfulDelete", f"Deleted job {meta['name']}", component=COMPONENT, now=now
+    )
