@@ -22,6 +22,7 @@ from kaido.sim import discovery, reviews
 from kaido.sim.access import admit
 from kaido.sim.cluster import SimCluster
 from kaido.sim.errors import ApiError
+from kaido.sim.exposition import CONTENT_TYPE, render_metrics
 from kaido.sim.listing import list_response, single_response
 from kaido.sim.openapi import openapi_group_version, openapi_root
 from kaido.sim.protobuf import decode_body
@@ -48,6 +49,9 @@ class Target:
 
 def create_app(cluster: SimCluster) -> Starlette:
     async def dispatch(request: Request) -> Response:
+        if request.method == "GET" and request.url.path.rstrip("/") == "/metrics":
+            # a scrape target, like the kubelet's and kube-state-metrics': no token, no injected faults
+            return Response(render_metrics(cluster, cluster.clock.now()), media_type=CONTENT_TYPE)
         try:
             request.state.user = admit(
                 cluster,
