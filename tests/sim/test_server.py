@@ -192,3 +192,20 @@ def test_the_served_cluster_runs_its_controllers(sim_process: tuple[subprocess.P
     assert replica_set.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
     assert sorted(p.metadata.owner_references[0].name for p in pods) == [replica_set.metadata.name] * 2
     assert [c.metadata.name for c in k8s_client.StorageV1Api(api_client).list_storage_class().items] == ["standard"]
+
+
+def test_named_scenario_with_nodes_traffic_and_timeline(tmp_path: Path) -> None:
+    process, kubeconfig, _ = start_sim(tmp_path, "--scenario", "chatbot-dev", "--speed", "20")
+    try:
+        api_client = k8s_config.new_client_from_config(str(kubeconfig))
+        apps = k8s_client.AppsV1Api(api_client)
+        names = sorted(d.metadata.name for d in apps.list_namespaced_deployment("chatbot-dev").items)
+        assert {"frontend-deployment", "backend-deployment"} <= set(names)
+        hpa = k8s_client.AutoscalingV2Api(api_client).read_namespaced_horizontal_pod_autoscaler(
+            "backend-hpa", "chatbot-dev"
+        )
+        assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (2, 10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert process.returncode == 0

@@ -14,11 +14,12 @@ from pathlib import Path
 import click
 
 from kaido.core import RealClock, ScaledClock
-from kaido.sim.cluster import ADMIN_USER, SimCluster, load_manifest_text
+from kaido.sim.cluster import ADMIN_USER, SimCluster
 from kaido.sim.control_plane import control_plane
 from kaido.sim.errors import ApiError
 from kaido.sim.faults import parse_faults
 from kaido.sim.runtime import Runtime
+from kaido.sim.scenario import Scenario
 from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
 
 DEFAULT_KUBECONFIG = Path("~/.kube/kaido-sim.yaml")
@@ -42,7 +43,9 @@ def resolve_scenario(value: str) -> Path:
 
 @click.command()
 @click.option(
-    "--scenario", metavar="NAME|FILE", help="Manifests to pre-load (a file, or a name under examples/scenarios)."
+    "--scenario",
+    metavar="NAME|FILE",
+    help="A scenario or manifest file to pre-load (a path, or a name under examples/scenarios).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=6443, show_default=True, help="Port on 127.0.0.1.")
 @click.option(
@@ -92,19 +95,23 @@ def sim(
         raise click.UsageError("--rbac needs TLS, because kubectl sends bearer tokens only over HTTPS; drop --no-tls")
     clock = RealClock() if speed == 1 else ScaledClock(speed)
     cluster = SimCluster(clock=clock, seed=seed, faults=fault_switches, rbac=rbac)
-    if scenario:
-        path = resolve_scenario(scenario)
-        try:
-            cluster.apply_manifests(load_manifest_text(path.read_text(), source=str(path)))
-        except (ValueError, ApiError) as error:
-            raise click.ClickException(f"scenario {path}: {error}") from error
-    runtime = control_plane(cluster)
+    runtime = control_plane(cluster) if not scenario else _load_scenario(cluster, resolve_scenario(scenario))
     try:
         asyncio.run(
             _serve(cluster, runtime, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls)
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}") from error
+
+
+def _load_scenario(cluster: SimCluster, path: Path) -> Runtime:
+    """Load a scenario (or plain manifest) file; its nodes, images, traffic and timeline shape the runtime."""
+    try:
+        return Scenario.from_file(path).start(cluster).runtime
+    except ValueError as error:  # ScenarioError and YAML errors name the file already
+        raise click.ClickException(str(error)) from error
+    except ApiError as error:
+        raise click.ClickException(f"scenario {path}: {error}") from error
 
 
 async def _serve(cluster: SimCluster, runtime: Runtime, *, port: int, kubeconfig: Path, tls: bool) -> None:

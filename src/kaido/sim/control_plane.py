@@ -7,6 +7,8 @@ so a change usually settles within one `Runtime.reconcile()`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kaido.sim.behaviour import ImageCatalog, default_catalog
 from kaido.sim.cluster import SimCluster
 from kaido.sim.controllers.cronjob import CronJobController
@@ -15,7 +17,7 @@ from kaido.sim.controllers.deployment import DeploymentController
 from kaido.sim.controllers.endpoints import EndpointsController
 from kaido.sim.controllers.hpa import HorizontalPodAutoscalerController
 from kaido.sim.controllers.job import JobController
-from kaido.sim.controllers.kubelet import KubeletController
+from kaido.sim.controllers.kubelet import KubeletController, LoadSource
 from kaido.sim.controllers.quota import ResourceQuotaController
 from kaido.sim.controllers.replicaset import ReplicaSetController
 from kaido.sim.controllers.scheduler import SchedulerController
@@ -27,9 +29,13 @@ from kaido.sim.runtime import Controller, Runtime
 __all__ = ["bootstrap", "control_plane"]
 
 
-def controllers(catalog: ImageCatalog | None = None) -> list[Controller]:
+def controllers(
+    catalog: ImageCatalog | None = None, *, load: LoadSource | None = None, first: Sequence[Controller] = ()
+) -> list[Controller]:
+    """The controllers in pass order; `first` (a scenario's timeline) runs before all others."""
     lifecycle = NodeLifecycleController()
     return [
+        *first,
         HorizontalPodAutoscalerController(),
         CronJobController(),
         JobController(),
@@ -40,7 +46,7 @@ def controllers(catalog: ImageCatalog | None = None) -> list[Controller]:
         PersistentVolumeController(),
         SchedulerController(),
         lifecycle,
-        KubeletController(catalog=catalog or default_catalog(), nodes=lifecycle),
+        KubeletController(catalog=catalog or default_catalog(), nodes=lifecycle, load=load),
         EndpointsController(),
         ResourceQuotaController(),
     ]
@@ -55,8 +61,17 @@ def bootstrap(cluster: SimCluster, *, nodes: int = 3) -> None:
 
 
 def control_plane(
-    cluster: SimCluster, *, tick: float = 1.0, nodes: int = 3, catalog: ImageCatalog | None = None
+    cluster: SimCluster,
+    *,
+    tick: float = 1.0,
+    nodes: int = 3,
+    catalog: ImageCatalog | None = None,
+    load: LoadSource | None = None,
+    first: Sequence[Controller] = (),
 ) -> Runtime:
-    """The runtime of every controller; call it after a scenario loaded, so its own nodes count."""
+    """The runtime of every controller; call it after a scenario loaded, so its own nodes count.
+
+    `load` gives the requests per second reaching each pod (a `kaido.sim.traffic.TrafficModel`).
+    """
     bootstrap(cluster, nodes=nodes)
-    return Runtime(cluster, controllers(catalog), tick=tick)
+    return Runtime(cluster, controllers(catalog, load=load, first=first), tick=tick)
