@@ -12,9 +12,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import quantity, sim_api
+from bench import quantity, sim_api, sim_replay
 
-SUITES: dict[str, Callable[[], dict[str, Any]]] = {"quantity": quantity.run, "sim-api": sim_api.run}
+SUITES: dict[str, Callable[[], dict[str, Any]]] = {
+    "quantity": quantity.run,
+    "sim-api": sim_api.run,
+    "sim-replay": sim_replay.run,
+}
 
 
 def machine() -> dict[str, Any]:
