@@ -90,4 +90,3 @@ async def replay(*, hours: float = 6, tick: float = 5.0, scale: float = 2.0) -> 
         await running.runtime.advance(600)
         replicas.append(int(cluster.store.get(DEPLOYMENTS, "default", "api")["spec"]["replicas"]))
     return ReplayResult(hours * 3600, time.perf_counter() - started, replicas)
-
