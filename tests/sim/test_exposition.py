@@ -25,6 +25,7 @@ from kaido.sim.cluster import SimCluster
 from kaido.sim.control_plane import control_plane
 from kaido.sim.exposition import CONTENT_TYPE, FAMILIES, render_metrics
 from kaido.sim.faults import parse_faults
+from kaido.sim.request_stats import request_stats_for
 from kaido.sim.resources import builtin
 from kaido.sim.runtime import Runtime
 from tests.support.sim import SimThread
@@ -298,3 +299,77 @@ def test_real_prometheus_scrapes_the_simulator(tmp_path: Path) -> None:
     assert len(result) == 1
     assert result[0]["metric"]["deployment"] == "web"
     assert result[0]["metric"]["job"] == "kaido-sim"
+
+
+def overloaded_web(replicas: int = 2) -> list[dict[str, Any]]:
+    """Pods of an API image whose 500m CPU limit serves about 50 requests/s, and their Service."""
+    manifest = deployment(replicas)
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    container["image"] = "acme/api:v1"
+    container["resources"]["limits"]["cpu"] = "500m"
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    return [manifest, service]
+
+
+def http_totals(page: list[str]) -> dict[tuple[str, str], float]:
+    """kaido_sim_http_requests_total by (pod, code)."""
+    out = {}
+    for family in text_string_to_metric_families("\n".join(page) + "\n"):
+        if family.name == "kaido_sim_http_requests":
+            for sample in family.samples:
+                assert sample.labels["namespace"] == "default"
+                assert sample.labels["service"] == "web"
+                out[sample.labels["pod"], sample.labels["code"]] = sample.value
+    return out
+
+
+async def test_service_request_metrics_count_what_the_pods_answered(cluster: SimCluster) -> None:
+    def load(pod: dict[str, Any], now: Any) -> float:
+        return 100.0 if (pod["metadata"].get("labels") or {}).get("app") == "web" else 0.0
+
+    runtime = control_plane(cluster, load=load)
+    cluster.apply_manifests(overloaded_web())
+    await runtime.advance(30)
+    first = http_totals(lines(cluster))
+    await runtime.advance(30)
+    page = lines(cluster)
+    second = http_totals(page)
+
+    pods = {p["metadata"]["name"] for p in web_pods(cluster)}
+    assert {pod for pod, _ in second} == pods
+    assert {code for _, code in second} == {"200", "503", "504"}
+    assert all(second[key] >= value for key, value in first.items())
+    assert sum(second.values()) > sum(first.values())
+    shed = sum(value for (_, code), value in second.items() if code in ("503", "504"))
+    assert shed / sum(second.values()) == pytest.approx(0.5, abs=0.05)
+    histogram = 'kaido_sim_http_request_duration_seconds_count{namespace="default",service="web"} '
+    count = next(line for line in page if line.startswith(histogram))
+    assert float(count.rsplit(" ", 1)[1]) == sum(second.values())
+    timeouts = sum(value for (_, code), value in second.items() if code == "504")
+    below_timeout = '_bucket{namespace="default",service="web",le="5"} '
+    bucket = next(line for line in page if line.startswith(f"kaido_sim_http_request_duration_seconds{below_timeout}"))
+    assert float(bucket.rsplit(" ", 1)[1]) == sum(second.values()) - timeouts
+
+
+async def test_request_metrics_of_deleted_pods_stay_in_the_histogram(cluster: SimCluster) -> None:
+    runtime = control_plane(cluster, load=lambda pod, now: 10.0)
+    cluster.apply_manifests(overloaded_web(replicas=1))
+    await runtime.advance(20)
+    name = 'kaido_sim_http_request_duration_seconds_count{namespace="default",service="web"} '
+
+    def count() -> float:
+        return float(next(line for line in lines(cluster) if line.startswith(name)).rsplit(" ", 1)[1])
+
+    before = count()
+    assert before > 0
+    pod = web_pods(cluster)[0]
+    cluster.ops.delete(PODS, "default", pod["metadata"]["name"])
+    await runtime.advance(40)
+    assert request_stats_for(cluster).retired  # the deleted pod's requests
+    assert count() >= before
+    assert pod["metadata"]["name"] not in {p for p, _ in http_totals(lines(cluster))}

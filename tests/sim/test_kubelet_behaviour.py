@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from kaido.sim.behaviour import Image, Launch, PullFailure, ShellProcess, default_catalog, parse_image
+from kaido.sim.behaviour import (
+    PRESETS,
+    Image,
+    Launch,
+    PullFailure,
+    Service,
+    ShellProcess,
+    default_catalog,
+    overload,
+    parse_image,
+)
+from kaido.sim.behaviour.catalog import entry_from_dict
+from kaido.sim.behaviour.overload import TIMEOUT_MS
 from kaido.sim.controllers.kubelet_config import expand
 from kaido.sim.controllers.kubelet_container import Backoff, go_duration
 
@@ -219,3 +232,75 @@ def test_go_durations_and_back_off() -> None:
 def test_dollar_references_expand_like_the_kubelet() -> None:
     env = {"NAME": "web"}
     assert expand("--name=$(NAME) $(MISSING) $$(NAME)", env) == "--name=web $(MISSING) $(NAME)"
+
+
+def test_below_capacity_a_service_answers_without_extra_errors() -> None:
+    state = overload(10, 100, latency_ms=20)
+    assert state.utilisation == pytest.approx(0.1)
+    assert state.served == 10
+    assert state.shed == 0
+    assert state.error_share == 0
+    assert 20 <= state.latency_ms < 25
+    assert overload(10, math.inf, error_rate=0.1).error_share == pytest.approx(0.1)
+
+
+def test_at_twice_capacity_half_the_requests_are_shed() -> None:
+    state = overload(200, 100, latency_ms=20, error_rate=0.1)
+    assert state.served == 100
+    assert state.shed == pytest.approx(0.5)
+    assert state.error_share == pytest.approx(0.55)
+    assert state.latency_ms == pytest.approx(400)  # utilisation held at 0.95
+    assert overload(10, 100, latency_ms=9_000).latency_ms == TIMEOUT_MS
+    assert overload(5, 0).shed == 1
+
+
+def test_capacity_follows_the_cpu_limit_and_cpu_saturates_there() -> None:
+    process = Service(cpu=0.005, cpu_per_request=0.01).launch(launch("acme/api:v1", cpu_limit=0.5))
+    assert process.capacity == pytest.approx(49.5)
+    assert process.usage(10, 99).cpu == 0.5
+    assert process.usage(10, 200).cpu == 0.5
+    assert process.usage(10, 10).cpu < 0.2
+    assert Service().launch(launch("acme/api:v1")).capacity == math.inf
+    assert Service(capacity=7).launch(launch("acme/api:v1", cpu_limit=0.5)).capacity == 7
+
+
+def test_requests_are_counted_by_status() -> None:
+    process = Service(capacity=50).launch(launch("acme/api:v1"))
+    quiet = {r.status: r for r in process.requests(0, 60, 25)}
+    assert set(quiet) == {200}
+    assert quiet[200].count == 25 * 60
+    busy = {r.status: r for r in process.requests(0, 60, 100)}
+    assert set(busy) == {200, 503, 504}
+    total = sum(r.count for r in busy.values())
+    assert total == 100 * 60
+    assert (busy[503].count + busy[504].count) / total == pytest.approx(0.5, abs=0.01)
+    assert busy[504].seconds == TIMEOUT_MS / 1000
+    assert busy[200].seconds > quiet[200].seconds
+    assert process.requests(0, 60, 0) == ()
+
+
+def test_an_overloaded_web_pod_logs_503_and_504_with_longer_durations() -> None:
+    def statuses_and_durations(load: float) -> list[tuple[int, int]]:
+        process = Service(capacity=50, startup=()).launch(launch("acme/api:v1", seed=3))
+        out = []
+        for _, line in process.between(0, 120, load).lines:
+            fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+            out.append((int(fields["status"]), int(fields["duration_ms"])))
+        return out
+
+    quiet = statuses_and_durations(10)
+    assert {status for status, _ in quiet} == {200}
+    busy = statuses_and_durations(200)
+    statuses = {status for status, _ in busy}
+    assert {503, 504} <= statuses
+    assert max(d for s, d in busy if s == 504) == TIMEOUT_MS
+    assert min(d for s, d in busy if s == 200) > max(d for _, d in quiet)
+
+
+def test_scenario_images_take_capacity_and_latency() -> None:
+    entry = entry_from_dict("acme/api", {"capacity": 40, "latencyMs": 35}, PRESETS)
+    assert entry.service is not None
+    assert (entry.service.capacity, entry.service.latency_ms) == (40, 35)
+    for bad in ({"capacity": -1}, {"latencyMs": 0}, {"capacity": "many"}, {"latencyMs": True}):
+        with pytest.raises(ValueError, match="image 'acme/api'"):
+            entry_from_dict("acme/api", bad, PRESETS)

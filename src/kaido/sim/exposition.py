@@ -11,9 +11,10 @@ The counters hang off the cluster's store in a WeakKeyDictionary, so the cluster
 them. Names and labels follow upstream (kube-state-metrics v2); families come in the order of
 `FAMILIES` and samples by namespace and name, so two renders of the same state are equal.
 
-Not exported: per-service request, error and latency metrics. The behaviour models compute a load
-(requests per second) inside the kubelet, but nothing counts requests, errors or durations in a
-place this module can read, and an exposition must not invent them.
+Per-Service request metrics come from what the kubelet counted (`kaido.sim.request_stats`): a pod
+belongs to every Service whose selector matches its labels. `kaido_sim_http_requests_total` has one
+series per (Service, live pod, status code); `kaido_sim_http_request_duration_seconds` is one
+histogram per Service that also keeps the requests of pods gone since, so it never goes down.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Final
 
 from kaido.core import QuantityError, parse_quantity
 from kaido.sim.cluster import SimCluster
+from kaido.sim.request_stats import BUCKETS, PodRequests, request_stats_for
 from kaido.sim.resources import builtin
 from kaido.sim.store import Obj, ObjectStore
 
@@ -76,6 +78,8 @@ FAMILIES: Final = (
     ("kube_horizontalpodautoscaler_spec_min_replicas", "gauge", "Lower limit for the number of pods."),
     ("kube_job_status_failed", "gauge", "The number of pods which reached Phase Failed."),
     ("kube_job_status_succeeded", "gauge", "The number of pods which reached Phase Succeeded."),
+    ("kaido_sim_http_requests_total", "counter", "HTTP requests a pod of the service answered, by status code."),
+    ("kaido_sim_http_request_duration_seconds", "histogram", "Duration of the HTTP requests the service answered."),
 )
 
 _PODS: Final = builtin("", "v1", "pods")
@@ -83,6 +87,7 @@ _NODES: Final = builtin("", "v1", "nodes")
 _DEPLOYMENTS: Final = builtin("apps", "v1", "deployments")
 _HPAS: Final = builtin("autoscaling", "v2", "horizontalpodautoscalers")
 _JOBS: Final = builtin("batch", "v1", "jobs")
+_SERVICES: Final = builtin("", "v1", "services")
 
 
 @dataclass(slots=True)
@@ -143,8 +148,12 @@ class _Page:
         self._samples: dict[str, list[str]] = {name: [] for name, _, _ in FAMILIES}
 
     def add(self, name: str, value: float, **labels: str) -> None:
+        self.sample(name, name, value, labels)
+
+    def sample(self, family: str, name: str, value: float, labels: Mapping[str, str]) -> None:
+        """A sample of `family` named `name` (a histogram's _bucket, _sum and _count)."""
         pairs = ",".join(f'{key}="{_escape_label(text)}"' for key, text in labels.items())
-        self._samples[name].append(f"{name}{{{pairs}}} {_format_value(value)}")
+        self._samples[family].append(f"{name}{{{pairs}}} {_format_value(value)}")
 
     def render(self) -> str:
         lines: list[str] = []
@@ -171,7 +180,43 @@ def render_metrics(cluster: SimCluster, now: datetime) -> str:
         _hpa_state(page, hpa)
     for job in cluster.store.list_objects(_JOBS, None):
         _job_state(page, job)
+    _requests(page, cluster)
     return page.render()
+
+
+def _requests(page: _Page, cluster: SimCluster) -> None:
+    """Per-Service request counters and latency histograms from the requests the kubelet counted."""
+    records = request_stats_for(cluster).records()
+    for service in cluster.store.list_objects(_SERVICES, None):
+        meta = service["metadata"]
+        selector = (service.get("spec") or {}).get("selector") or {}
+        if not selector:  # selects no pods (its Endpoints are managed by hand)
+            continue
+        chosen = [
+            r
+            for r in records
+            if r.namespace == meta["namespace"] and all(r.labels.get(k) == v for k, v in selector.items())
+        ]
+        if not chosen:
+            continue
+        labels = {"namespace": meta["namespace"], "service": meta["name"]}
+        for record in chosen:
+            if record.name:  # a live pod
+                for code in sorted(record.codes):
+                    value = record.codes[code]
+                    page.add("kaido_sim_http_requests_total", value, **labels, pod=record.name, code=str(code))
+        _histogram(page, "kaido_sim_http_request_duration_seconds", chosen, labels)
+
+
+def _histogram(page: _Page, family: str, records: list[PodRequests], labels: Mapping[str, str]) -> None:
+    total = PodRequests("", "", {})
+    for record in records:
+        total.merge(record)
+    bounds = [*(_format_value(bound) for bound in BUCKETS), "+Inf"]
+    for bound, count in zip(bounds, total.cumulative(), strict=True):
+        page.sample(family, f"{family}_bucket", count, {**labels, "le": bound})
+    page.sample(family, f"{family}_sum", total.total_seconds, labels)
+    page.sample(family, f"{family}_count", total.count, labels)
 
 
 def _usage(page: _Page, cluster: SimCluster, now: datetime, pods: list[Obj], node_names: set[str]) -> None:

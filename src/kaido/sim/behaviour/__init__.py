@@ -11,7 +11,8 @@ from kaido.sim.behaviour.catalog import (
     parse_image,
 )
 from kaido.sim.behaviour.library import PRESETS, default_catalog, default_entries
-from kaido.sim.behaviour.model import Behaviour, Exit, HttpReply, Launch, Output, Process, Usage
+from kaido.sim.behaviour.model import Behaviour, Exit, HttpReply, Launch, Output, Process, Requests, Serving, Usage
+from kaido.sim.behaviour.overload import Overload, overload
 from kaido.sim.behaviour.services import Crash, Service, ServiceProcess
 from kaido.sim.behaviour.shell_process import ShellProcess
 
@@ -29,13 +30,17 @@ __all__ = [
     "InvalidImageError",
     "Launch",
     "Output",
+    "Overload",
     "Process",
     "PullFailure",
+    "Requests",
     "Service",
     "ServiceProcess",
+    "Serving",
     "ShellProcess",
     "Usage",
     "default_catalog",
     "default_entries",
+    "overload",
     "parse_image",
 ]

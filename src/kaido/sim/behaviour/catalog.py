@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -295,6 +296,8 @@ _KEYS: Final = frozenset(
         "cpuPerRequest",
         "leakPerMinute",
         "errorRate",
+        "capacity",
+        "latencyMs",
         "command",
         "size",
         "lines",
@@ -309,7 +312,9 @@ def entry_from_dict(pattern: str, spec: Mapping[str, Any], presets: Mapping[str,
     `postgres`, `shell`, `crasher`, `leak`, `slow`); `ports` (list), `tcp` (no HTTP), `tags` (only
     these exist), `badTags`, `listenAfter` / `readyAfter` (seconds), `crash` ({after, exitCode,
     lines}), `requiresEnv` (names), `memory` / `cpu` / `cpuPerRequest` (quantities: "64Mi", "5m"),
-    `leakPerMinute` (a quantity of bytes), `errorRate` (0..1), `command` (the default command of a
+    `leakPerMinute` (a quantity of bytes), `errorRate` (0..1), `capacity` (requests/s one pod serves
+    before it sheds load as 503/504; default: what its CPU limit allows), `latencyMs` (the service
+    time at low load, > 0), `command` (the default command of a
     `shell` image), `size` (bytes or a quantity), `lines` (startup log lines).
     """
     unknown = set(spec) - _KEYS
@@ -343,6 +348,7 @@ def _service_fields(pattern: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     for key, name in (("listenAfter", "listen_after"), ("readyAfter", "ready_after"), ("errorRate", "error_rate")):
         if key in spec:
             out[name] = float(spec[key])
+    out.update(_load_fields(pattern, spec))
     if "requiresEnv" in spec:
         out["requires_env"] = tuple(str(v) for v in spec["requiresEnv"])
     if "lines" in spec:
@@ -361,6 +367,21 @@ def _service_fields(pattern: str, spec: Mapping[str, Any]) -> dict[str, Any]:
             code=int(crash.get("exitCode", 1)),
             lines=tuple(str(line) for line in crash.get("lines", ())),
         )
+    return out
+
+
+def _load_fields(pattern: str, spec: Mapping[str, Any]) -> dict[str, float]:
+    """`capacity` (requests/s, >= 0; 0 serves nothing) and `latencyMs` (> 0), validated."""
+    out: dict[str, float] = {}
+    for key, name, allow_zero in (("capacity", "capacity", True), ("latencyMs", "latency_ms", False)):
+        if key not in spec:
+            continue
+        value = spec[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"image {pattern!r}: {key}={value!r} is not a finite number")
+        if value < 0 or (value == 0 and not allow_zero):
+            raise ValueError(f"image {pattern!r}: {key}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+        out[name] = float(value)
     return out
 
 

@@ -14,9 +14,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Behaviour", "Exit", "HttpReply", "Launch", "Output", "Process", "Usage", "jitter"]
+__all__ = ["Behaviour", "Exit", "HttpReply", "Launch", "Output", "Process", "Requests", "Serving", "Usage", "jitter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,15 @@ class Usage:
     memory: int  # working-set bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Requests:
+    """Application requests a server answered in a window: `count` answered `status`, each in `seconds`."""
+
+    status: int
+    count: int
+    seconds: float
+
+
 class Process(Protocol):
     # The exit code when the kubelet stops it (SIGTERM, then SIGKILL after the grace period).
     termination_code: int
@@ -84,6 +93,15 @@ class Process(Protocol):
         ...
 
     def usage(self, at: float, load: float) -> Usage: ...
+
+
+@runtime_checkable
+class Serving(Protocol):
+    """A process that answers application requests (a web service): the kubelet counts them."""
+
+    def requests(self, start: float, end: float, load: float) -> tuple[Requests, ...]:
+        """The requests answered in the window (start, end] under `load`, by status; none answered: ()."""
+        ...
 
 
 class Behaviour(Protocol):

@@ -4,21 +4,25 @@ One frozen `Service` describes a server: the ports it listens on (its own, like 
 container's declared ports), when it starts listening and when `/ready` starts answering 200, the
 HTTP status of each path, its startup log lines, its CPU and memory (idle, per request, and a leak
 that grows until the memory limit kills it), an optional crash (after N seconds, with an exit code
-and the lines it prints first), environment variables it cannot start without, and a share of
-requests answered 500. `ServiceProcess` is one run of it; everything it answers is a function of
+and the lines it prints first), environment variables it cannot start without, a share of
+requests answered 500, and how it degrades under load: a capacity per pod (given, or what its CPU
+limit allows) past which requests are shed as 503/504, with latency growing with the utilisation
+(`kaido.sim.behaviour.overload`). `ServiceProcess` is one run of it; everything it answers is a function of
 the launch, the seconds since start and the load.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Final
 
-from kaido.sim.behaviour.model import Exit, HttpReply, Launch, Output, Usage, jitter
+from kaido.sim.behaviour.model import Exit, HttpReply, Launch, Output, Requests, Usage, jitter
+from kaido.sim.behaviour.overload import TIMEOUT_MS, Overload, overload
 from kaido.sim.behaviour.shell import Extra, Machine
 from kaido.sim.behaviour.shell_builtins import Buffer
 
@@ -59,6 +63,8 @@ class Service:
     cpu_per_request: float = 0.005  # core-seconds per request
     leak_per_second: float = 0.0  # bytes the working set grows each second
     error_rate: float = 0.0  # share of application requests answered 500
+    capacity: float | None = None  # requests/s one pod serves; None: what the CPU limit allows, else unbounded
+    latency_ms: float = 20.0  # service time of a request at low load
     access_log: str = "web"  # "web", "nginx" or "" (no access log)
     termination_code: int = 143
     programs: Mapping[str, str] = field(default_factory=dict)  # exec-able CLIs: name -> output when serving
@@ -78,6 +84,20 @@ class ServiceProcess:
         self.ports = service.ports or launch.ports or (_DEFAULT_PORT,)
         self._missing = any(not launch.env.get(var) for var in service.requires_env)
         self._exit = self._exit_plan()
+        self.capacity = self._capacity()
+
+    def _capacity(self) -> float:
+        service, limit = self.service, self.launch.cpu_limit
+        if service.capacity is not None:
+            return service.capacity
+        if limit is None or service.cpu_per_request <= 0:
+            return math.inf
+        return max(limit - service.cpu, 0.0) / service.cpu_per_request
+
+    def state(self, load: float) -> Overload:
+        """Utilisation, served rate, latency and error shares under `load` requests per second."""
+        service = self.service
+        return overload(load, self.capacity, latency_ms=service.latency_ms, error_rate=service.error_rate)
 
     def _exit_plan(self) -> tuple[Exit, tuple[str, ...]] | None:
         service, env = self.service, self.launch.env
@@ -133,29 +153,61 @@ class ServiceProcess:
         if not self.service.access_log or end <= start or load <= 0:
             return []
         count = int(min(load, _LOGGED_PER_SECOND) * end) - int(min(load, _LOGGED_PER_SECOND) * start)
+        state = self.state(load)
         out = []
         for index in range(count):
             at = start + (end - start) * (index + 1) / (count + 1)
-            status = 500 if self._fails(at) else 200
-            out.append((at, self._access_line(at, "/", status, "Mozilla/5.0", "10.244.0.1")))
+            status = self._status(at, state)
+            duration = _duration(status, state)
+            out.append((at, self._access_line(at, "/", status, "Mozilla/5.0", "10.244.0.1", duration)))
         return out
 
-    def _fails(self, at: float) -> bool:
-        if self.service.error_rate <= 0:
-            return False
+    def _status(self, at: float, state: Overload) -> int:
+        """The status of the request at `at`: shed (503, or 504 timing out), failed (500) or 200."""
+        if state.error_share <= 0:
+            return 200
         digest = hashlib.blake2b(f"{self.launch.seed}:{at:.3f}".encode(), digest_size=4).digest()
-        return int.from_bytes(digest, "big") / 2**32 < self.service.error_rate
+        unit = int.from_bytes(digest, "big") / 2**32
+        if unit < state.shed:
+            return 503 if unit < state.shed / 2 else 504
+        return 500 if unit < state.error_share else 200
 
-    def _access_line(self, at: float, path: str, status: int, agent: str, source: str) -> str:
+    def _fails(self, at: float) -> bool:
+        return self._status(at, self.state(0.0)) != 200
+
+    def requests(self, start: float, end: float, load: float) -> tuple[Requests, ...]:
+        """Every application request answered in (start, end], by status (the access log only samples them)."""
+        service = self.service
+        start = max(start, service.listen_after, service.ready_after)
+        if self._exit is not None:
+            end = min(end, self._exit[0].at)
+        if not service.http or end <= start or load <= 0:
+            return ()
+        state = self.state(load)
+
+        def count(rate: float) -> int:  # whole requests at `rate` per second up to end, minus those up to start
+            return int(rate * end) - int(rate * start)
+
+        rejected = timed_out = count(load * state.shed / 2)
+        failed = count(load * (state.error_share - state.shed))
+        ok = max(count(load) - rejected - timed_out - failed, 0)
+        answered = ((200, ok), (500, failed), (503, rejected), (504, timed_out))
+        return tuple(Requests(status, n, _duration(status, state) / 1000) for status, n in answered if n > 0)
+
+    def _access_line(
+        self, at: float, path: str, status: int, agent: str, source: str, duration: float | None = None
+    ) -> str:
         moment = self.launch.started_at + timedelta(seconds=at)
         if self.service.access_log == "nginx":
             stamp = moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
             size = 615 if status == 200 else 153
             return f'{source} - - [{stamp}] "GET {path} HTTP/1.1" {status} {size} "-" "{agent}" "-"'
-        duration = 2 + int(jitter(self.launch.seed, at, spread=0.5) * 10)
+        base = self.service.latency_ms if duration is None else duration
+        spread = 0.0 if status == 504 else 0.5
+        millis = max(1, int(base * jitter(self.launch.seed, at, spread=spread)))
         return (
             f"{moment.strftime('%Y-%m-%dT%H:%M:%SZ')} INFO request method=GET path={path} "
-            f"status={status} duration_ms={duration} remote={source}"
+            f"status={status} duration_ms={millis} remote={source}"
         )
 
     def listening(self, port: int, at: float) -> bool:
@@ -188,11 +240,19 @@ class ServiceProcess:
 
     def usage(self, at: float, load: float) -> Usage:
         service = self.service
-        cpu = (service.cpu + service.cpu_per_request * load) * jitter(self.launch.seed, at)
-        if self.launch.cpu_limit is not None:
-            cpu = min(cpu, self.launch.cpu_limit)
+        state, limit = self.state(load), self.launch.cpu_limit
+        cpu = (service.cpu + service.cpu_per_request * state.served) * jitter(self.launch.seed, at)
+        if limit is not None:  # a pod whose capacity its CPU limit sets uses all of it once saturated
+            cpu = limit if service.capacity is None and state.utilisation >= 1 else min(cpu, limit)
         memory = service.memory * jitter(self.launch.seed + 1, at, spread=0.02) + service.leak_per_second * at
         return Usage(cpu=cpu, memory=int(memory))
+
+
+def _duration(status: int, state: Overload) -> float:
+    """Milliseconds a request answered `status` took: a timeout waits it out, a shed 503 is answered at once."""
+    if status == 504:
+        return TIMEOUT_MS
+    return 1.0 if status == 503 else state.latency_ms
 
 
 def _program(output: str, *, serving: bool) -> Extra:

@@ -2,9 +2,10 @@
 
 For each pod with `spec.nodeName` set to an existing Node, one `PodRuntime` mounts volumes, creates
 the sandbox and IP, pulls images, builds the configuration, starts containers as processes of the
-image catalog's behaviour models, feeds their output to `cluster.logs`, enforces memory limits, runs
-probes and restarts with CrashLoopBackOff back-off; the pod's status is written through the status
-subresource only when it changes, and events come from component "kubelet" on the node. Every
+image catalog's behaviour models, feeds their output to `cluster.logs`, counts the requests web
+services answer (`kaido.sim.request_stats`), enforces memory limits, runs probes and restarts with
+CrashLoopBackOff back-off; the pod's status is written through the status subresource only when it
+changes, and events come from component "kubelet" on the node. Every
 `metrics_resolution` seconds the models' CPU and memory go to `cluster.pod_metrics` and
 `cluster.node_metrics`. A node that `nodes` (e.g. the NodeLifecycleController) reports lost is
 frozen: its pods get no status, logs or metrics until it returns. Only pods on this kubelet's nodes
@@ -23,6 +24,7 @@ from kaido.sim.controllers.common import PODS, write_status
 from kaido.sim.controllers.kubelet_metrics import MetricsPublisher, PodUsage
 from kaido.sim.controllers.kubelet_pod import NodeState, PodContext, PodRuntime
 from kaido.sim.errors import ApiError
+from kaido.sim.request_stats import request_stats_for
 from kaido.sim.resources import builtin
 from kaido.sim.store import Obj
 
@@ -114,6 +116,7 @@ class KubeletController:
     def _forget(self, cluster: SimCluster, uid: str) -> None:
         runtime = self._pods.pop(uid)
         self._labels.pop(uid, None)
+        request_stats_for(cluster).retire(uid)
         runtime.node.release(runtime.ip)
         if not any(r.namespace == runtime.namespace and r.name == runtime.name for r in self._pods.values()):
             cluster.logs.forget_pod(runtime.namespace, runtime.name)

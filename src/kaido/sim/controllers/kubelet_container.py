@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from kaido.core import stable_id
-from kaido.sim.behaviour import Image, Launch, Process, PullFailure
+from kaido.sim.behaviour import Image, Launch, Process, PullFailure, Serving
 from kaido.sim.controllers.kubelet_config import ConfigError, expand
 from kaido.sim.controllers.kubelet_probes import KINDS, ProbeState, run_probe
 from kaido.sim.store import Obj, rfc3339
@@ -326,6 +326,10 @@ class ContainerRunner:
         output = instance.process.between(instance.cursor, elapsed, ctx.load)
         for at, text in output.lines:
             ctx.log(self, instance.started_at + timedelta(seconds=at), text)
+        if isinstance(instance.process, Serving):
+            answered = instance.process.requests(instance.cursor, elapsed, ctx.load)
+            if answered:
+                ctx.count_requests(answered)
         instance.cursor = elapsed
         if output.exit is not None:
             self._terminate(output.exit.code, instance.started_at + timedelta(seconds=output.exit.at))

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from kaido.core import QuantityError, parse_quantity
-from kaido.sim.behaviour import ImageCatalog
+from kaido.sim.behaviour import ImageCatalog, Requests
 from kaido.sim.behaviour.catalog import Resolution
 from kaido.sim.cluster import SimCluster
 from kaido.sim.controllers.kubelet_config import container_env, volume_errors
 from kaido.sim.controllers.kubelet_container import ContainerRunner
 from kaido.sim.controllers.kubelet_status import pod_status
 from kaido.sim.recorder import record_event
+from kaido.sim.request_stats import request_stats_for
 from kaido.sim.store import Obj
 
 __all__ = ["NodeState", "PodContext", "PodRuntime"]
@@ -99,6 +100,11 @@ class PodContext:
     @property
     def probe_source(self) -> str:
         return self.node.gateway
+
+    def count_requests(self, requests: tuple[Requests, ...]) -> None:
+        """Add the application requests a container answered to the pod's statistics (`/metrics`)."""
+        labels = self.pod["metadata"].get("labels") or {}
+        request_stats_for(self.cluster).record(self.uid, self.namespace, self.name, labels, requests)
 
     def event(self, runner: ContainerRunner | None, kind: str, reason: str, message: str) -> None:
         field_path = runner.field_path if runner is not None else None
