@@ -106,3 +106,92 @@ def test_top_shows_simulated_usage(kubectl: Kubectl, ns: str) -> None:
     eventually(has_metrics)
     nodes = kubectl("top", "nodes").splitlines()
     assert nodes[0].split()[0] == "NAME" and len(nodes) == 4
+
+
+def apply(kubectl: Kubectl, tmp_path: Path, ns: str, manifest: str) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(manifest)
+    kubectl("apply", "-n", ns, "-f", str(path))
+
+
+def test_rollout_restart_replaces_the_pods(kubectl: Kubectl, ns: str) -> None:
+    kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "-n", ns)
+    kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")
+    before = set(kubectl("get", "pods", "-n", ns, "-o", "name").split())
+    kubectl("rollout", "restart", "deployment/web", "-n", ns)
+    assert "successfully rolled out" in kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")
+    eventually(lambda: not before & set(kubectl("get", "pods", "-n", ns, "-o", "name").split()))
+    assert "2" in kubectl("rollout", "history", "deployment/web", "-n", ns).split()
+
+
+def test_missing_config_map_in_env_and_in_a_volume(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
+    apply(
+        kubectl,
+        tmp_path,
+        ns,
+        """
+apiVersion: v1
+kind: Pod
+metadata: {name: env-user}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    env: [{name: MODE, valueFrom: {configMapKeyRef: {name: app-config, key: mode}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: volume-user}
+spec:
+  containers: [{name: app, image: nginx:1.27, volumeMounts: [{name: cfg, mountPath: /etc/app}]}]
+  volumes: [{name: cfg, configMap: {name: app-config}}]
+""",
+    )
+    eventually(lambda: "CreateContainerConfigError" in kubectl("get", "pod", "env-user", "-n", ns))
+    assert 'configmap "app-config" not found' in kubectl("describe", "pod", "env-user", "-n", ns)
+    eventually(lambda: "FailedMount" in kubectl("describe", "pod", "volume-user", "-n", ns))
+    assert "ContainerCreating" in kubectl("get", "pod", "volume-user", "-n", ns)
+
+
+def test_quota_blocks_a_replicaset(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
+    apply(
+        kubectl,
+        tmp_path,
+        ns,
+        """
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: pod-limit}
+spec: {hard: {pods: "1"}}
+""",
+    )
+    kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "-n", ns)
+    eventually(lambda: "exceeded quota: pod-limit" in kubectl("get", "events", "-n", ns))
+    events = kubectl("get", "events", "-n", ns)
+    assert "FailedCreate" in events
+    assert "requested: pods=1, used: pods=1, limited: pods=1" in events
+
+
+def test_unknown_storage_class_leaves_claim_and_pod_pending(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
+    apply(
+        kubectl,
+        tmp_path,
+        ns,
+        """
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {storageClassName: fast-ssd, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: db, image: postgres:16, volumeMounts: [{name: data, mountPath: /var/lib/postgresql}]}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+""",
+    )
+    eventually(lambda: "ProvisioningFailed" in kubectl("describe", "pvc", "data", "-n", ns))
+    assert 'storageclass.storage.k8s.io "fast-ssd" not found' in kubectl("describe", "pvc", "data", "-n", ns)
+    assert "Pending" in kubectl("get", "pvc", "data", "-n", ns)
+    eventually(lambda: "unbound immediate PersistentVolumeClaims" in kubectl("describe", "pod", "db", "-n", ns))
