@@ -23,7 +23,7 @@ from kaido.sim.access import admit
 from kaido.sim.cluster import SimCluster
 from kaido.sim.errors import ApiError
 from kaido.sim.exposition import CONTENT_TYPE, render_metrics
-from kaido.sim.listing import list_response, single_response
+from kaido.sim.listing import json_response, list_response, single_response
 from kaido.sim.openapi import openapi_group_version, openapi_root
 from kaido.sim.protobuf import decode_body
 from kaido.sim.resources import ResourceType, find
@@ -81,10 +81,6 @@ async def _inject_faults(cluster: SimCluster, path: str) -> None:
     error = faults.maybe_error()
     if error is not None:
         raise error
-
-
-def json_response(body: Any, status: int = 200, content_type: str = JSON) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type=content_type)
 
 
 def error_response(error: ApiError) -> Response:

@@ -17,7 +17,7 @@ from kaido.sim.selectors import parse_field_selector, parse_label_selector
 from kaido.sim.store import Obj, render
 from kaido.sim.tables import render_table, wants_table
 
-__all__ = ["list_response", "single_response"]
+__all__ = ["json_response", "list_response", "single_response"]
 
 _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
@@ -25,8 +25,8 @@ _EXPIRED_CONTINUE = (
 )
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json")
+def json_response(body: Any, status: int = 200, content_type: str = "application/json") -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type=content_type)
 
 
 def list_response(cluster: SimCluster, request: Request, resource: ResourceType, namespace: str | None) -> Response:
@@ -47,7 +47,7 @@ def list_response(cluster: SimCluster, request: Request, resource: ResourceType,
         meta["continue"] = _encode_continue(list_rv, _key(items[-1]))
     rendered = [render(resource, o) for o in items]
     if wants_table(request.headers.get("accept", "")):
-        return _json(
+        return json_response(
             render_table(
                 resource,
                 rendered,
@@ -57,7 +57,9 @@ def list_response(cluster: SimCluster, request: Request, resource: ResourceType,
                 continue_token=meta.get("continue"),
             )
         )
-    return _json({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta, "items": rendered})
+    return json_response(
+        {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta, "items": rendered}
+    )
 
 
 def single_response(request: Request, resource: ResourceType, obj: Obj, status: int = 200) -> Response:
@@ -70,8 +72,8 @@ def single_response(request: Request, resource: ResourceType, obj: Obj, status: 
             include_object=request.query_params.get("includeObject", "Metadata"),
             resource_version=obj["metadata"].get("resourceVersion", ""),
         )
-        return _json(table, status)
-    return _json(obj, status)
+        return json_response(table, status)
+    return json_response(obj, status)
 
 
 def _key(obj: Obj) -> tuple[str, str]:

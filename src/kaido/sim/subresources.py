@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-import math
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from kaido.sim.cluster import SimCluster
+from kaido.sim.controllers.common import is_pod_ready, resolve_int_or_percent
 from kaido.sim.errors import ApiError, Cause
 from kaido.sim.logs import LogOptions
 from kaido.sim.resources import builtin
@@ -23,33 +23,22 @@ PODS: Final = builtin("", "v1", "pods")
 PDBS: Final = builtin("policy", "v1", "poddisruptionbudgets")
 
 
-def _is_ready(pod: Obj) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
 def _disruptions_allowed(cluster: SimCluster, pdb: Obj, namespace: str) -> tuple[int, int, int]:
     """(allowed, desired healthy, currently healthy) for a budget, computed like the disruption controller."""
     selector = selector_from_object(pdb.get("spec", {}).get("selector"))
     pods = [p for p in cluster.store.list_objects(PODS, namespace) if selector.matches(p["metadata"].get("labels"))]
-    expected, healthy = len(pods), sum(1 for p in pods if _is_ready(p))
+    expected, healthy = len(pods), sum(1 for p in pods if is_pod_ready(p))
     spec = pdb.get("spec", {})
     if "minAvailable" in spec:
-        desired = _resolve(spec["minAvailable"], expected)
+        desired = resolve_int_or_percent(spec["minAvailable"], expected, round_up=True)
     else:
-        desired = max(0, expected - _resolve(spec.get("maxUnavailable", 0), expected))
+        desired = max(0, expected - resolve_int_or_percent(spec.get("maxUnavailable", 0), expected, round_up=True))
     return max(0, healthy - desired), desired, healthy
-
-
-def _resolve(value: Any, total: int) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        return math.ceil(total * int(value[:-1]) / 100)
-    return int(value)
 
 
 def evict(cluster: SimCluster, namespace: str, name: str, body: Obj, *, dry_run: bool) -> Obj:
     pod = cluster.store.get(PODS, namespace, name)
-    if _is_ready(pod):
+    if is_pod_ready(pod):
         for pdb in cluster.store.list_objects(PDBS, namespace):
             selector = selector_from_object(pdb.get("spec", {}).get("selector"))
             if not selector.matches(pod["metadata"].get("labels")):
