@@ -309,11 +309,7 @@ class Operations:
 
     def _orphan_dependents(self, uid: str) -> None:
         for resource, obj in self._dependents(uid):
-            new = copy.deepcopy(obj)
-            new["metadata"]["ownerReferences"] = [r for r in obj["metadata"]["ownerReferences"] if r.get("uid") != uid]
-            if not new["metadata"]["ownerReferences"]:
-                del new["metadata"]["ownerReferences"]
-            self.store.replace(resource, obj, new)
+            self._drop_owner_reference(resource, obj, uid)
 
     def _delete_dependents(self, uid: str, *, foreground: bool) -> None:
         for resource, obj in self._dependents(uid):
@@ -329,15 +325,17 @@ class Operations:
         for resource, obj in self._dependents(uid):
             owners = obj["metadata"].get("ownerReferences") or []
             if any(ref.get("uid") in live for ref in owners):
-                self._orphan_dependents_of(resource, obj, uid)
+                self._drop_owner_reference(resource, obj, uid)
                 continue
             meta = obj["metadata"]
             if self.store.find(resource, meta.get("namespace"), meta["name"]) is not None:
                 self.delete(resource, meta.get("namespace"), meta["name"], {"propagationPolicy": "Background"})
 
-    def _orphan_dependents_of(self, resource: ResourceType, obj: Obj, uid: str) -> None:
+    def _drop_owner_reference(self, resource: ResourceType, obj: Obj, uid: str) -> None:
         new = copy.deepcopy(obj)
         new["metadata"]["ownerReferences"] = [r for r in obj["metadata"]["ownerReferences"] if r.get("uid") != uid]
+        if not new["metadata"]["ownerReferences"]:
+            del new["metadata"]["ownerReferences"]
         self.store.replace(resource, obj, new)
 
     def _delete_namespace(self, namespace: Obj) -> Obj:
