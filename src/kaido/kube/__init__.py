@@ -1,6 +1,95 @@
 """The only package that talks to the Kubernetes API.
 
-lightkube client, informer cache, Lease leader election, metrics.k8s.io, log streams and the
-error tree that keeps httpx2 and lightkube exceptions inside this package.
+The client (raw JSON over httpx2, configured by lightkube's KubeConfig), informer cache, Lease
+leader election, metrics.k8s.io, and the error tree that keeps httpx2 and lightkube exceptions
+inside this package.
 May import: config, core.
 """
+
+from kaido.kube.client import Kube, ObjectList, WatchEvent
+from kaido.kube.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    KubeConfigError,
+    KubeError,
+    MetricsUnavailable,
+    NotFound,
+    RetryPolicy,
+    ServerError,
+    TooManyRequests,
+    Unauthorized,
+    Unreachable,
+)
+from kaido.kube.lease import LeaderElector
+from kaido.kube.metrics import ContainerUsage, NodeUsage, PodUsage, node_usage, pod_usage
+from kaido.kube.resources import (
+    CONFIGMAPS,
+    CRONJOBS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    ENDPOINTS,
+    EVENTS,
+    HPAS,
+    JOBS,
+    LEASES,
+    NAMESPACES,
+    NODE_METRICS,
+    NODES,
+    PDBS,
+    POD_METRICS,
+    PODS,
+    PVCS,
+    REPLICASETS,
+    SERVICES,
+    STATEFULSETS,
+    Resource,
+    resource_for,
+)
+
+__all__ = [
+    "CONFIGMAPS",
+    "CRONJOBS",
+    "DAEMONSETS",
+    "DEPLOYMENTS",
+    "ENDPOINTS",
+    "EVENTS",
+    "HPAS",
+    "JOBS",
+    "LEASES",
+    "NAMESPACES",
+    "NODES",
+    "NODE_METRICS",
+    "PDBS",
+    "PODS",
+    "POD_METRICS",
+    "PVCS",
+    "REPLICASETS",
+    "SERVICES",
+    "STATEFULSETS",
+    "Conflict",
+    "ContainerUsage",
+    "Forbidden",
+    "Gone",
+    "Invalid",
+    "Kube",
+    "KubeConfigError",
+    "KubeError",
+    "LeaderElector",
+    "MetricsUnavailable",
+    "NodeUsage",
+    "NotFound",
+    "ObjectList",
+    "PodUsage",
+    "Resource",
+    "RetryPolicy",
+    "ServerError",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unreachable",
+    "WatchEvent",
+    "node_usage",
+    "pod_usage",
+    "resource_for",
+]
