@@ -9,7 +9,7 @@ TOOLS := .cache/tools/bin
 .PHONY: help venv tools system check test demo bench fmt clean
 
 help:
-	@echo "make demo   simulated cluster + agent + dashboard"
+	@echo "make demo   simulated cluster + agent, narrated (Ctrl-C stops)"
 	@echo "make test   lint, types, import contracts, then the whole test suite (what CI runs)"
 	@echo "make check  lint, format check, mypy --strict, import contracts"
 	@echo "make bench  benchmarks (reports, not pass/fail)"

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from kaido.sim.cluster import ADMIN_USER, SimCluster
 from kaido.sim.control_plane import control_plane
 from kaido.sim.runtime import Runtime
+from kaido.sim.scenario import Scenario
 from kaido.sim.server import SimServer, kubeconfig_document, write_kubeconfig
 from kaido.sim.tls import TlsMaterial, generate, serving_files
 
@@ -37,6 +38,7 @@ class SimThread:
     cluster: SimCluster = field(default_factory=SimCluster)
     tls: bool = False
     runtime: bool = False  # run the control plane (controllers, scheduler, kubelet) on the cluster's clock
+    scenario: Path | None = None  # a scenario file to load; its runtime (nodes, images, traffic) replaces the default
     tls_material: TlsMaterial | None = None
     admin_token: str | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -75,7 +77,10 @@ class SimThread:
         self._loop = loop
         asyncio.set_event_loop(loop)
         self._server = SimServer(self.cluster, port=0, ssl_certfile=certfile, ssl_keyfile=keyfile)
-        self._runtime = control_plane(self.cluster) if self.runtime else None
+        if self.scenario is not None:
+            self._runtime = Scenario.from_file(self.scenario).start(self.cluster).runtime
+        else:
+            self._runtime = control_plane(self.cluster) if self.runtime else None
         try:
             loop.run_until_complete(self._server.start())
         except BaseException as error:

@@ -12,6 +12,8 @@ from typing import NoReturn
 import click
 
 from kaido import __version__
+from kaido.cli.demo import demo
+from kaido.cli.run import run
 from kaido.cli.sim import sim
 
 NOT_AVAILABLE_EXIT_CODE = 2
@@ -26,24 +28,6 @@ def _not_available(command: str) -> NoReturn:
 @click.version_option(__version__, "--version", "-V", prog_name="kaido")
 def main() -> None:
     """kaido keeps a Kubernetes cluster healthy by itself, safely, and explains what it did."""
-
-
-@main.command()
-@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig to use (default: in-cluster).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Policy file (YAML).")
-@click.option("--port", type=int, default=8080, show_default=True, help="Port for health, metrics and the API.")
-@click.option("--namespace", "namespaces", multiple=True, help="Namespace to manage (repeatable; default all).")
-def run(kubeconfig: Path | None, config_path: Path | None, port: int, namespaces: tuple[str, ...]) -> None:
-    """Run the agent: watch, heal, scale, alert."""
-    _not_available("run")
-
-
-@main.command()
-@click.option("--scenario", default="chatbot-dev", show_default=True, help="Scenario to play.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Virtual seconds per real second.")
-def demo(scenario: str, speed: float) -> None:
-    """Simulated cluster + agent + dashboard, with a narrated timeline."""
-    _not_available("demo")
 
 
 @main.command()
@@ -66,4 +50,6 @@ def bench(suite: str | None, output: str) -> None:
     _not_available("bench")
 
 
+main.add_command(demo)
+main.add_command(run)
 main.add_command(sim)

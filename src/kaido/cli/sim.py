@@ -95,7 +95,7 @@ def sim(
         raise click.UsageError("--rbac needs TLS, because kubectl sends bearer tokens only over HTTPS; drop --no-tls")
     clock = RealClock() if speed == 1 else ScaledClock(speed)
     cluster = SimCluster(clock=clock, seed=seed, faults=fault_switches, rbac=rbac)
-    runtime = control_plane(cluster) if not scenario else _load_scenario(cluster, resolve_scenario(scenario))
+    runtime = control_plane(cluster) if not scenario else load_scenario(cluster, resolve_scenario(scenario))
     try:
         asyncio.run(
             _serve(cluster, runtime, port=port, kubeconfig=kubeconfig.expanduser(), tls=rbac if tls is None else tls)
@@ -104,7 +104,7 @@ def sim(
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}") from error
 
 
-def _load_scenario(cluster: SimCluster, path: Path) -> Runtime:
+def load_scenario(cluster: SimCluster, path: Path) -> Runtime:
     """Load a scenario (or plain manifest) file; its nodes, images, traffic and timeline shape the runtime."""
     try:
         return Scenario.from_file(path).start(cluster).runtime
@@ -115,7 +115,7 @@ def _load_scenario(cluster: SimCluster, path: Path) -> Runtime:
 
 
 async def _serve(cluster: SimCluster, runtime: Runtime, *, port: int, kubeconfig: Path, tls: bool) -> None:
-    server, ca_data = await _start(cluster, port=port, tls=tls)
+    server, ca_data = await start_server(cluster, port=port, tls=tls)
     server.install_signal_handlers()
     controllers = asyncio.create_task(runtime.run())
     token, _ = cluster.issue_token(ADMIN_USER, seconds=10 * 365 * 24 * 3600)
@@ -132,7 +132,7 @@ async def _serve(cluster: SimCluster, runtime: Runtime, *, port: int, kubeconfig
     click.echo("kaido sim: stopped")
 
 
-async def _start(cluster: SimCluster, *, port: int, tls: bool) -> tuple[SimServer, str | None]:
+async def start_server(cluster: SimCluster, *, port: int, tls: bool) -> tuple[SimServer, str | None]:
     """The started server and, with TLS, the CA for the kubeconfig."""
     if not tls:
         server = SimServer(cluster, port=port)

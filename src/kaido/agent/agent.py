@@ -1,0 +1,296 @@
+"""The composition root of `kaido run`: build every component, run them, drain on stop.
+
+All replicas list and watch, monitor and serve reads; only the Lease holder executes actions. The
+order of shutdown matters: stop deciding, let an in-flight action finish, release the Lease so a
+successor need not wait, flush the store, then close the HTTP server and the API connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from kaido import __version__
+from kaido.agent.requests import ActionRejectedError, action_from_request
+from kaido.agent.supervisor import Supervisor
+from kaido.agent.telemetry import AgentCollector
+from kaido.agent.timeline import Timeline
+from kaido.analysis.changes import describe_workload_change
+from kaido.analysis.findings import Finding
+from kaido.analysis.health import summarize
+from kaido.config import Policy, PolicyHolder, watch_file
+from kaido.controllers.monitor import Monitor
+from kaido.core.clock import Clock
+from kaido.core.refs import ObjectRef
+from kaido.kube.cache import Delta
+from kaido.kube.client import Kube
+from kaido.kube.informer import Informer, Informers
+from kaido.kube.lease import LeaderElector
+from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS, REPLICASETS, Resource
+from kaido.remediate.executor import Executor
+from kaido.remediate.ratelimit import Limit, RateLimiter
+from kaido.store import Store
+
+__all__ = ["Agent", "AgentOptions"]
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = 1.0
+STUCK_AFTER = 10.0  # the loop is considered stuck when the heartbeat is this late
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentOptions:
+    identity: str
+    namespaces: tuple[str, ...] = ()  # empty: the whole cluster
+    own_namespace: str = "default"
+    policy_file: str | None = None
+    policy_configmap: str | None = None  # name of a ConfigMap in own_namespace with key policy.yaml
+
+
+class Agent:
+    """One running agent; implements the API's AgentView."""
+
+    def __init__(self, *, kube: Kube, store: Store, policy: PolicyHolder, clock: Clock, options: AgentOptions) -> None:
+        self.kube, self.store, self.holder, self.clock, self.options = kube, store, policy, clock, options
+        self.timeline = Timeline()
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.supervisor = Supervisor(clock)
+        self.informers = Informers(kube, clock=clock)
+        scopes: tuple[str | None, ...] = options.namespaces or (None,)
+        self._pods = [self.informers.add(PODS, namespace=ns) for ns in scopes]
+        self._replicasets = [self.informers.add(REPLICASETS, namespace=ns) for ns in scopes]
+        self._deployments = [self.informers.add(DEPLOYMENTS, namespace=ns) for ns in scopes]
+        self._nodes = self.informers.add(NODES) if not options.namespaces else None
+        self._policy_cm: Informer | None = None
+        if options.policy_configmap:
+            self._policy_cm = self.informers.add(CONFIGMAPS, namespace=options.own_namespace)
+        agent = policy.current.agent
+        self.elector = LeaderElector(
+            kube,
+            name=agent.lease_name,
+            namespace=agent.lease_namespace or options.own_namespace,
+            identity=options.identity,
+            lease_duration=agent.lease_duration,
+            renew_deadline=agent.renew_deadline,
+            retry_period=agent.retry_period,
+            clock=clock,
+            on_change=self._on_leadership,
+        )
+        limits = policy.current.rate_limits
+        self.executor = Executor(
+            kube,
+            store,
+            clock=clock,
+            identity=options.identity,
+            is_leader=lambda: self.elector.is_leader,
+            limiter=RateLimiter(
+                global_limit=Limit(limits.global_.actions, limits.global_.per),
+                per_workload=Limit(limits.per_workload.actions, limits.per_workload.per),
+            ),
+            registry=self.registry,
+            paused=lambda: self.holder.current.paused,
+        )
+        self.monitor = Monitor(
+            kube=kube,
+            pods=_Merged(self._pods),
+            nodes=self._nodes,
+            replicasets=_Merged(self._replicasets),
+            store=store,
+            clock=clock,
+            policy=lambda: self.holder.current,
+            on_change=self._on_findings,
+        )
+        self.registry.register(
+            AgentCollector(
+                clock=clock,
+                informers=lambda: list(self.informers),
+                findings=lambda: self.monitor.findings.values(),  # noqa: PLW0108 - the dict is replaced on each pass
+                is_leader=lambda: self.elector.is_leader,
+                policy_state=lambda: (self.holder.generation, self.holder.last_error is not None),
+                api_requests=lambda: kube.requests,
+                identity=options.identity,
+            )
+        )
+        self._beat = clock.monotonic()
+        self.holder.subscribe(self._on_policy)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then drain within the policy's drainTimeout."""
+        self._say("agent", f"kaido {__version__} started as {self.options.identity}")
+        self.monitor.start()
+        if self._policy_cm is not None:
+            self._policy_cm.subscribe(self._on_policy_configmap, name="policy")
+        for informer in self._deployments:
+            informer.subscribe(self._on_workload, name="timeline")
+        await self.informers.start()
+        self.supervisor.start("heartbeat", self._heartbeat)
+        self.supervisor.start("leader-election", self.elector.run)
+        self.supervisor.start("monitor-health", self._after_sync(self.monitor.run_health))
+        self.supervisor.start("monitor-usage", self._after_sync(self.monitor.run_usage))
+        if self.options.policy_file:
+            path = self.options.policy_file
+            self.supervisor.start("policy-file", lambda: watch_file(self.holder, Path(path), clock=self.clock))
+        self.supervisor.start("announce-sync", self._announce_sync)
+        await stop.wait()
+        await self.drain()
+
+    async def drain(self) -> None:
+        grace = self.holder.current.agent.drain_timeout
+        self._say("agent", f"stopping: draining within {grace:.0f} s")
+        stuck = await self.supervisor.stop(grace=grace * 0.6)
+        if stuck:
+            log.warning("tasks still running at shutdown: %s", ", ".join(stuck))
+        await self.informers.stop()
+        await self.store.close()
+
+    def _after_sync(self, factory: Any) -> Any:
+        async def run() -> None:
+            while not self.informers.synced:
+                await self.clock.sleep(0.1)
+            await factory()
+
+        return run
+
+    async def _announce_sync(self) -> None:
+        while not self.informers.synced:
+            await self.clock.sleep(0.1)
+        counts = ", ".join(f"{len(i)} {i.resource.plural}" for i in self.informers)
+        self._say("agent", f"caches synced: {counts}")
+
+    async def _heartbeat(self) -> None:
+        while True:
+            self._beat = self.clock.monotonic()
+            await self.clock.sleep(HEARTBEAT)
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _say(self, category: Any, text: str, *, target: str | None = None, severity: str = "info") -> None:
+        entry = self.timeline.add(self.clock.now(), category, text, target=target, severity=severity)
+        log.info("%s", entry.text)
+
+    def _on_leadership(self, leading: bool) -> None:
+        if leading:
+            self._say("leader", f"{self.options.identity} is now the leader and may act")
+        else:
+            self._say("leader", f"{self.options.identity} is no longer the leader; watching only")
+
+    def _on_findings(self, new: list[Finding], resolved: list[Finding]) -> None:
+        for f in new:
+            self._say("finding", f.summary, target=str(f.target), severity=f.severity)
+        for f in resolved:
+            self._say("resolved", f"resolved: {f.summary}", target=str(f.target))
+
+    async def _on_workload(self, delta: Delta) -> None:
+        if not self.informers.synced:
+            return  # the initial list is summarised once, not object by object
+        namespace = (delta.object.get("metadata") or {}).get("namespace") or ""
+        if not self.holder.current.namespaces.admits(namespace):
+            return
+        new = None if delta.type == "DELETED" else delta.object
+        old = delta.old if delta.type != "ADDED" else None
+        for text in describe_workload_change(old, new):
+            self._say("change", text, target=str(ObjectRef.of(delta.object)))
+
+    def _on_policy(self, policy: Policy) -> None:
+        self._say("policy", f"policy reloaded from {self.holder.source} (generation {self.holder.generation})")
+
+    async def _on_policy_configmap(self, delta: Delta) -> None:
+        name = delta.object.get("metadata", {}).get("name")
+        if name != self.options.policy_configmap or delta.type == "DELETED":
+            return
+        text = (delta.object.get("data") or {}).get("policy.yaml")
+        source = f"configmap {self.options.own_namespace}/{name}"
+        if text is None:
+            self._say("policy", f"{source} has no key policy.yaml; keeping the current policy", severity="warning")
+        elif not self.holder.update(text, source=source):
+            self._say("policy", f"rejected {source}: {self.holder.last_error}", severity="warning")
+
+    # -- AgentView -------------------------------------------------------------------------------
+
+    def liveness(self) -> tuple[bool, str]:
+        late = self.clock.monotonic() - self._beat
+        if late > STUCK_AFTER:
+            return False, f"event loop stalled: heartbeat {late:.0f} s late"
+        return True, "ok"
+
+    def readiness(self) -> tuple[bool, list[str]]:
+        waiting = [f"{i.resource.plural} cache" for i in self.informers if not i.has_synced]
+        if not self.store.is_open:
+            waiting.append("store")
+        return not waiting, waiting
+
+    def health(self) -> dict[str, Any]:
+        pods = [p for i in self._pods for p in i.list()]
+        nodes = self._nodes.list() if self._nodes is not None else []
+        summary = summarize(pods, nodes, list(self.monitor.findings.values())).to_json()
+        return {
+            "agent": {
+                "identity": self.options.identity,
+                "version": __version__,
+                "leader": self.elector.is_leader,
+                "leader_identity": self.elector.holder,
+                "synced": self.informers.synced,
+                "policy_generation": self.holder.generation,
+                "policy_error": self.holder.last_error,
+                "paused": self.holder.current.paused,
+                "metrics_error": self.monitor.metrics_error,
+            },
+            "cluster": summary,
+        }
+
+    def findings(self) -> list[dict[str, Any]]:
+        return [f.to_json() for f in sorted(self.monitor.findings.values(), key=lambda f: (f.severity, f.id))]
+
+    def actions(self, *, limit: int) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self.store.list_actions(limit=limit)]
+
+    def timeline_entries(self, *, after: int, limit: int) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.timeline.after(after, limit=limit)]
+
+    def metrics(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    async def request_action(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.elector.is_leader:
+            raise ActionRejectedError(
+                f"not the leader; send the request to {self.elector.holder or 'the leader'}", status=409
+            )
+        action, reason, dry_run = action_from_request(body)
+        record = await self.executor.execute(action, mode="dry-run" if dry_run else "enforce", reason=reason)
+        self._say("action", f"{action.describe()}: {record.state} ({record.detail})", target=str(action.target))
+        return record.to_json()
+
+
+class _Merged:
+    """Several informers of one resource (one per namespace) read as one."""
+
+    def __init__(self, informers: list[Informer]) -> None:
+        self._informers = informers
+
+    def get(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        for informer in self._informers:
+            if informer.namespace in (None, namespace):
+                found = informer.get(name, namespace)
+                if found is not None:
+                    return found
+        return None
+
+    def list(self) -> list[dict[str, Any]]:
+        return [o for i in self._informers for o in i.list()]
+
+    def subscribe(self, handler: Any, *, name: str) -> None:
+        for informer in self._informers:
+            informer.subscribe(handler, name=name)
+
+    @property
+    def resource(self) -> Resource:
+        return self._informers[0].resource
