@@ -78,11 +78,6 @@ def test_the_chart_applies_cleanly(
         assert kubectl("get", f"{kind}/{name}", *scope, "-o", "jsonpath={.metadata.name}") == name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the simulator stores apiGroup: '' on ServiceAccount subjects, which the API server omits, "
-    "so kubectl sees a change in every RoleBinding (kaido.sim.defaults_core)",
-)
 def test_applying_again_changes_nothing(helm: Helm, sim: SimThread, kubectl_binary: Path, tmp_path: Path) -> None:
     kubectl = admin(sim, kubectl_binary, tmp_path)
     manifests = helm.template()

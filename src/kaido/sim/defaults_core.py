@@ -274,8 +274,8 @@ def _default_binding(binding: dict[str, Any]) -> None:
     for subject in entries(binding, "subjects"):
         if subject.get("kind") in ("User", "Group"):
             put_default(subject, "apiGroup", _RBAC_GROUP)
-        elif subject.get("kind") == "ServiceAccount":
-            subject.setdefault("apiGroup", "")
+        elif subject.get("kind") == "ServiceAccount" and subject.get("apiGroup") == "":
+            del subject["apiGroup"]  # upstream defaults it to "", which omitempty leaves out of JSON
 
 
 def _default_ingress(ingress: dict[str, Any]) -> None:
