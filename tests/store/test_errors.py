@@ -11,6 +11,7 @@ import pytest
 
 from kaido.core import ManualClock
 from kaido.store import Store, StoreError
+from kaido.store.schema import MIGRATIONS
 from tests.store.conftest import T0, cpu
 
 
@@ -119,7 +120,7 @@ async def test_a_newer_schema_is_refused(db: Path, clock: ManualClock) -> None:
     with pytest.raises(StoreError) as caught:
         await Store.open(db, clock=clock)
     assert str(caught.value) == (
-        f"{db} was written by a newer kaido (schema version 7; this kaido knows up to 1); "
+        f"{db} was written by a newer kaido (schema version 7; this kaido knows up to {len(MIGRATIONS)}); "
         "upgrade kaido or set agent.storePath to a new file"
     )
 

@@ -12,6 +12,7 @@ import pytest
 
 from kaido.core import ManualClock
 from kaido.store import Sample, Store, StoreError
+from kaido.store.schema import MIGRATIONS
 from tests.store.conftest import T0, action, cpu, cpu_labels, incident
 
 DAY = timedelta(days=1)
@@ -48,8 +49,10 @@ async def test_the_file_is_in_wal_mode_with_a_recorded_schema_version(db: Path, 
     await (await Store.open(db, clock=clock)).close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (n,) for n in range(1, len(MIGRATIONS) + 1)
+        ]
     conn.close()
 
 

@@ -120,6 +120,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX incidents_by_outcome ON incidents(outcome, detected_at)",
         ),
     ),
+    Migration(
+        "silences of alerts: label matchers, validity window, author and comment",
+        (
+            """CREATE TABLE silences (
+                id TEXT PRIMARY KEY,
+                matchers TEXT NOT NULL,         -- JSON list of {name, value, isRegex, isEqual}
+                starts_at INTEGER NOT NULL,     -- microseconds since the epoch
+                ends_at INTEGER NOT NULL,       -- expiring a silence sets this to the time it was expired
+                created_by TEXT NOT NULL,
+                comment TEXT NOT NULL,
+                updated_at INTEGER NOT NULL
+            )""",
+            "CREATE INDEX silences_by_end ON silences(ends_at)",
+        ),
+    ),
 )
 
 

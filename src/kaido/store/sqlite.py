@@ -7,8 +7,8 @@
     store.series("pod_cpu_cores", labels, start=..., end=..., resolution="5m")
     await store.close()                       # commits whatever is still queued
 
-Writes go through the single writer (`kaido.store.writer`): audit-log and incident writes return
-after their commit; samples are batched and return once queued. Reads are synchronous on a
+Writes go through the single writer (`kaido.store.writer`): audit-log, incident and silence writes
+return after their commit; samples are batched and return once queued. Reads are synchronous on a
 separate connection, which WAL lets proceed while the writer commits; each read is one indexed
 query, cheap enough to run in the event loop. Opening checks the file (`kaido.store.opening`) and
 takes a lock so that one kaido process at a time owns it; every failure is a `StoreError` naming
@@ -27,12 +27,13 @@ from types import TracebackType
 from typing import Literal, TypeVar
 
 from kaido.core.clock import Clock
-from kaido.store import audit, errors
+from kaido.store import audit, errors, silences
 from kaido.store.codec import to_micros
 from kaido.store.opening import Connections, open_connections
 from kaido.store.records import ActionRecord, ActionState, IncidentRecord, Sample
 from kaido.store.retention import Compaction, Compactor, Retention
 from kaido.store.series import Resolution, Rollup, SampleWriter, find_series, read_points, read_rollups, sample_rows
+from kaido.store.silences import SilenceRecord
 from kaido.store.writer import Writer, WriteStats
 
 __all__ = ["Store"]
@@ -46,7 +47,7 @@ COMPACT_BATCH_ROWS = 5000  # rows per table per compaction transaction
 
 
 class Store:
-    """Metric series with rollups and retention, the action audit log, and incidents."""
+    """Metric series with rollups and retention, the action audit log, incidents, and alert silences."""
 
     def __init__(self, conns: Connections, *, clock: Clock, retention: Retention, queue_size: int) -> None:
         """Use `Store.open`, which opens the file in a worker thread and starts the writer."""
@@ -228,6 +229,25 @@ class Store:
     def list_incidents(self, *, limit: int = 100, open_only: bool = False) -> list[IncidentRecord]:
         """The latest `limit` incidents by detection time, newest first."""
         return self._read("reading incidents from", lambda c: audit.list_incidents(c, limit=limit, open_only=open_only))
+
+    # silences
+
+    async def save_silence(self, silence: SilenceRecord) -> None:
+        """Insert the silence or replace the one with its id (expiring is saving it with a new ends_at)."""
+        self._check_open()
+        row = silences.silence_row(silence)
+        await self._writer.submit(lambda conn: silences.save_silence(conn, row), what=f"silence {silence.id}")
+
+    def get_silence(self, silence_id: str) -> SilenceRecord | None:
+        return self._read("reading silences from", lambda c: silences.get_silence(c, silence_id))
+
+    def list_silences(self, *, include_expired: bool = False) -> list[SilenceRecord]:
+        """Silences newest first; expired ones (ending at or before the clock's now) only when asked."""
+        now = to_micros(self._clock.now(), "clock.now()")
+        return self._read(
+            "reading silences from",
+            lambda c: silences.list_silences(c, now_micros=now, include_expired=include_expired),
+        )
 
     def _check_open(self) -> None:
         if not self._open:
