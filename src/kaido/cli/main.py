@@ -6,13 +6,13 @@ never prints made-up output.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from kaido import __version__
 from kaido.cli.demo import demo
+from kaido.cli.diagnose import diagnose
 from kaido.cli.run import run
 from kaido.cli.sim import sim
 
@@ -31,18 +31,6 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("target", required=False)
-@click.option("-n", "--namespace", help="Namespace of TARGET (default: the kubeconfig's).")
-@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig to use.")
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
-)
-def diagnose(target: str | None, namespace: str | None, kubeconfig: Path | None, output: str) -> None:
-    """Explain why TARGET (or every unhealthy workload) is unhealthy."""
-    _not_available("diagnose")
-
-
-@main.command()
 @click.argument("suite", required=False)
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def bench(suite: str | None, output: str) -> None:
@@ -51,5 +39,6 @@ def bench(suite: str | None, output: str) -> None:
 
 
 main.add_command(demo)
+main.add_command(diagnose)
 main.add_command(run)
 main.add_command(sim)
