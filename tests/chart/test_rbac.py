@@ -12,35 +12,30 @@ from tests.chart.helm import CHART, NAMESPACE, Helm, Manifest, of_kind, one
 
 Grants = dict[tuple[str, str], set[str]]
 
+# The tables follow what the agent sends (test_agent_rbac.py runs it against these roles and checks both ways).
 # Cluster-scoped: only a ClusterRole can grant them, so single-namespace mode goes without.
 CLUSTER: Grants = {
-    ("", "nodes"): {"get", "list", "watch"},
-    ("", "namespaces"): {"get", "list", "watch"},
-    ("metrics.k8s.io", "nodes"): {"get", "list"},
+    ("", "nodes"): {"list", "watch"},
+    ("metrics.k8s.io", "nodes"): {"list"},
 }
 # Namespaced objects kaido watches and acts on.
 WATCHED: Grants = {
-    ("", "pods"): {"get", "list", "watch", "delete"},
+    ("", "pods"): {"list", "watch", "delete"},
     ("", "pods/eviction"): {"create"},
-    ("", "pods/log"): {"get"},
-    ("", "events"): {"create", "patch", "list", "watch"},
-    ("", "persistentvolumeclaims"): {"list", "watch"},
-    ("", "services"): {"list", "watch"},
+    ("", "events"): {"create"},
     ("apps", "deployments"): {"get", "list", "watch", "patch"},
-    ("apps", "deployments/scale"): {"get", "patch"},
-    ("apps", "replicasets"): {"get", "list", "watch"},
-    ("apps", "statefulsets"): {"get", "list", "watch", "patch"},
-    ("apps", "statefulsets/scale"): {"get", "patch"},
-    ("apps", "daemonsets"): {"get", "list", "watch", "patch"},
-    ("batch", "jobs"): {"list", "watch"},
-    ("batch", "cronjobs"): {"list", "watch"},
-    ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "watch", "create", "patch"},
-    ("policy", "poddisruptionbudgets"): {"list", "watch"},
-    ("metrics.k8s.io", "pods"): {"get", "list"},
+    ("apps", "deployments/scale"): {"patch"},
+    ("apps", "replicasets"): {"list", "watch", "patch"},
+    ("apps", "replicasets/scale"): {"patch"},
+    ("apps", "statefulsets"): {"get", "patch"},
+    ("apps", "statefulsets/scale"): {"patch"},
+    ("apps", "daemonsets"): {"get", "patch"},
+    ("autoscaling", "horizontalpodautoscalers"): {"get", "create", "patch"},
+    ("metrics.k8s.io", "pods"): {"list"},
 }
 # The agent's own policy ConfigMap and leader Lease, in the release namespace only.
 OWN: Grants = {
-    ("", "configmaps"): {"get", "list", "watch"},
+    ("", "configmaps"): {"list", "watch"},
     ("coordination.k8s.io", "leases"): {"get", "create", "update"},
 }
 

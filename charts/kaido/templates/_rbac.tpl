@@ -1,5 +1,6 @@
 {{/*
-Every permission kaido uses, in one place: exactly the verbs the code sends, nothing more.
+Every permission kaido uses, in one place: exactly the verbs the code sends, nothing more
+(tests/chart/test_agent_rbac.py runs the agent against these rules and checks both ways).
 No secrets (the write token is a mounted file), no pods/exec, no wildcards.
 
 `scope` says where a rule is granted (rbac.yaml strips it):
@@ -10,106 +11,82 @@ No secrets (the write token is a mounted file), no pods/exec, no wildcards.
   own      the agent's own objects: always a Role in the release namespace
 */}}
 {{- define "kaido.rbac.rules" -}}
-# kube informers: the cache every controller reads; healer: restart a crash-looping pod (delete)
+# kube informers: the pod cache every component reads; remediate executor: RestartPod deletes the pod
 - scope: watched
   apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch, delete]
-# remediate executor: evict instead of delete where a PodDisruptionBudget applies
+  verbs: [list, watch, delete]
+# remediate executor: RestartPod with evict, so PodDisruptionBudgets are respected
 - scope: watched
   apiGroups: [""]
   resources: [pods/eviction]
   verbs: [create]
-# logwatch and diagnose: read container logs (current and previous)
-- scope: watched
-  apiGroups: [""]
-  resources: [pods/log]
-  verbs: [get]
-# monitor and diagnosis: node conditions and allocatable capacity
+# kube informers: node conditions and allocatable capacity for the monitor
 - scope: cluster
   apiGroups: [""]
   resources: [nodes]
-  verbs: [get, list, watch]
-# remediate executor: an Event on every object it acts on; diagnosis: read recent Events
+  verbs: [list, watch]
+# remediate executor: an Event on every object it acts on
 - scope: watched
   apiGroups: [""]
   resources: [events]
-  verbs: [create, patch, list, watch]
-# reloader: the policy ConfigMap (hot reload) and configs workloads mount; own namespace only
+  verbs: [create]
+# agent: the policy ConfigMap (hot reload), watched in the agent's own namespace only
 - scope: own
   apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list, watch]
-# kube informers: namespace allow/deny lists and the kaido.io/ignore annotation on namespaces
-- scope: cluster
-  apiGroups: [""]
-  resources: [namespaces]
-  verbs: [get, list, watch]
-# diagnosis: pods pending on unbound claims
-- scope: watched
-  apiGroups: [""]
-  resources: [persistentvolumeclaims]
   verbs: [list, watch]
-# scaler: map Services to workloads for per-Service load
-- scope: watched
-  apiGroups: [""]
-  resources: [services]
-  verbs: [list, watch]
-# healer and rollout guard: rollout restart, rollback, raise memory (patch)
+# kube informers: Deployments; remediate executor: rollout restart, rollback, resources (get, patch)
 - scope: watched
   apiGroups: [apps]
   resources: [deployments]
   verbs: [get, list, watch, patch]
-# scaler and healer: direct scaling, scale down/up
+# remediate executor: Scale of a Deployment
 - scope: watched
   apiGroups: [apps]
   resources: [deployments/scale]
-  verbs: [get, patch]
-# rollout guard: revisions to roll back to
+  verbs: [patch]
+# kube informers: pod owners for the monitor; remediate executor: rollback revisions (list), and Scale of a
+# ReplicaSet (patch: the scale, then kaido's annotation), which the API accepts as a target
 - scope: watched
   apiGroups: [apps]
   resources: [replicasets]
-  verbs: [get, list, watch]
-# healer and rightsizer: rollout restart and resources of StatefulSets
+  verbs: [list, watch, patch]
+# remediate executor: Scale of a ReplicaSet
+- scope: watched
+  apiGroups: [apps]
+  resources: [replicasets/scale]
+  verbs: [patch]
+# remediate executor: rollout restart, resources and Scale's annotation of StatefulSets
 - scope: watched
   apiGroups: [apps]
   resources: [statefulsets]
-  verbs: [get, list, watch, patch]
-# scaler: direct scaling of StatefulSets
+  verbs: [get, patch]
+# remediate executor: Scale of a StatefulSet
 - scope: watched
   apiGroups: [apps]
   resources: [statefulsets/scale]
-  verbs: [get, patch]
-# healer and rightsizer: rollout restart and resources of DaemonSets
+  verbs: [patch]
+# remediate executor: rollout restart and resources of DaemonSets
 - scope: watched
   apiGroups: [apps]
   resources: [daemonsets]
-  verbs: [get, list, watch, patch]
-# monitor and diagnosis: failed Jobs and the CronJobs that own them
-- scope: watched
-  apiGroups: [batch]
-  resources: [jobs, cronjobs]
-  verbs: [list, watch]
-# scaler: HPAs managed from policy; predictive scaling raises minReplicas
+  verbs: [get, patch]
+# remediate executor: ApplyHPA (get, then create or patch) and SetHPAMinReplicas (patch)
 - scope: watched
   apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
-  verbs: [get, list, watch, create, patch]
-# remediate guards: respect PodDisruptionBudgets before disrupting pods
-- scope: watched
-  apiGroups: [policy]
-  resources: [poddisruptionbudgets]
-  verbs: [list, watch]
-# metrics collector: pod usage from metrics.k8s.io
+  verbs: [get, create, patch]
+# monitor: pod usage from metrics.k8s.io
 - scope: watched
   apiGroups: [metrics.k8s.io]
   resources: [pods]
-  verbs: [get, list]
-# metrics collector: node usage from metrics.k8s.io
+  verbs: [list]
+# monitor: node usage from metrics.k8s.io
 - scope: cluster
   apiGroups: [metrics.k8s.io]
   resources: [nodes]
-  verbs: [get, list]
+  verbs: [list]
 # agent leader election: the Lease named after the release, in its own namespace
 - scope: own
   apiGroups: [coordination.k8s.io]
