@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import quantity, sim_api, sim_replay
+from bench import agent, quantity, sim_api, sim_replay
 
 SUITES: dict[str, Callable[[], dict[str, Any]]] = {
+    "agent": agent.run,
     "quantity": quantity.run,
     "sim-api": sim_api.run,
     "sim-replay": sim_replay.run,
