@@ -63,6 +63,8 @@ def test_metrics_export_informers_leadership_and_findings(agent: AgentProcess) -
     assert "kaido_leader{" in text and "} 1.0" in text.split("kaido_leader{", 1)[1].split("\n", 1)[0]
     assert "kaido_informer_queue_depth" in text
     assert "kaido_actions_total" in text
+    assert 'kaido_api_requests_total{resource="/pods",verb="list"}' in text
+    assert 'kaido_api_requests_total{resource="/pods",verb="watch"}' in text
 
 
 def test_actions_are_read_only_without_a_token(agent: AgentProcess) -> None:

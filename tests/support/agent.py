@@ -79,9 +79,7 @@ class AgentProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAIDO_")} | self.env
         self.stderr_path = self.workdir / f"agent-{self.port}.log"
         self._stderr = self.stderr_path.open("w")
-        self.process = subprocess.Popen(
-            command, stdout=self._stderr, stderr=subprocess.STDOUT, text=True, env=env
-        )
+        self.process = subprocess.Popen(command, stdout=self._stderr, stderr=subprocess.STDOUT, text=True, env=env)
         return self
 
     def get(self, path: str) -> tuple[int, Any]:

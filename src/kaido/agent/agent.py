@@ -106,6 +106,7 @@ class Agent:
             clock=clock,
             policy=lambda: self.holder.current,
             on_change=self._on_findings,
+            scopes=scopes,
         )
         self.registry.register(
             AgentCollector(

@@ -45,6 +45,14 @@ class AgentCollector(Collector):
         yield GaugeMetricFamily(
             "kaido_policy_reload_failed", "1 when the last policy reload was rejected", value=failed
         )
+        requests = CounterMetricFamily(
+            "kaido_api_requests",
+            "Kubernetes API requests by verb and group/resource (what RBAC must allow)",
+            labels=["verb", "resource"],
+        )
+        for (verb, resource), n in sorted(self.api_requests().items()):
+            requests.add_metric([verb, resource], n)
+        yield requests
 
     def _informer_metrics(self) -> Iterator[Metric]:
         labels = ["resource", "namespace"]

@@ -59,7 +59,9 @@ async def run_agent(
     kube = await Kube.connect(kubeconfig=request.kubeconfig)
     try:
         # Fail fast on an unreachable server or wrong credentials instead of retrying forever.
-        await kube.list(PODS, namespace=request.namespaces[0] if request.namespaces else None, limit=1)
+        await kube.list(
+            PODS, namespace=request.namespaces[0] if request.namespaces else None, limit=1, first_page_only=True
+        )
         store_path = request.store_path or Path(policy.agent.store_path)
         store = await Store.open(store_path, clock=clock, retention=_retention(policy.agent.retention))
         options = AgentOptions(

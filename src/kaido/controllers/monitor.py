@@ -56,6 +56,7 @@ class Monitor:
     clock: Clock
     policy: Callable[[], Policy]
     on_change: OnChange
+    scopes: tuple[str | None, ...] = (None,)  # namespaces to read usage in; None: all (needs a ClusterRole)
     evaluate_interval: float = 1.0
     resolve_hold: float = 60.0
     findings: dict[str, Finding] = field(default_factory=dict)
@@ -79,14 +80,21 @@ class Monitor:
             self._troubled.discard(key)
             self._dirty.add(key)
             return
-        self._note_restarts(delta.object)
+        self._note_restarts(delta.object, delta.old)
         self._dirty.add(key)
 
-    def _note_restarts(self, pod: Mapping[str, Any]) -> None:
-        total = restart_total(pod)
-        history = self._restarts.setdefault(_uid(pod), deque(maxlen=64))
+    def _note_restarts(self, pod: Mapping[str, Any], old: Mapping[str, Any] | None) -> None:
+        total, uid, now = restart_total(pod), _uid(pod), self.clock.now()
+        history = self._restarts.get(uid)
+        if history is None:
+            if total == 0:
+                return  # most pods never restart: keep no history for them (memory at 10k pods)
+            history = self._restarts[uid] = deque(maxlen=64)
+            before = restart_total(old) if old is not None else None
+            if before is not None and before < total:
+                history.append((now, before))  # the count we last saw, so this increase is counted
         if not history or history[-1][1] != total:
-            history.append((self.clock.now(), total))
+            history.append((now, total))
 
     def _settings(self) -> HealthSettings:
         monitor = self.policy().monitor
@@ -175,7 +183,7 @@ class Monitor:
         """Read metrics.k8s.io once: store the samples and check the thresholds."""
         now, thresholds, policy = self.clock.now(), self._thresholds(), self.policy()
         try:
-            pods = await pod_usage(self.kube)
+            pods = [p for scope in self.scopes for p in await pod_usage(self.kube, namespace=scope)]
             nodes = await node_usage(self.kube) if self.nodes is not None else []
         except KubeError as e:
             if self.metrics_error != str(e):

@@ -170,8 +170,12 @@ class Kube:
         label_selector: str | None = None,
         field_selector: str | None = None,
         limit: int = 500,
+        first_page_only: bool = False,
     ) -> ObjectList:
-        """All matching objects, following `continue` pages; namespace None lists every namespace."""
+        """All matching objects, following `continue` pages; namespace None lists every namespace.
+
+        `first_page_only` stops after one page of at most `limit` objects (a cheap access check).
+        """
         params = _selectors(label_selector, field_selector)
         items: JsonPatch = []
         token: str | None = None
@@ -194,7 +198,7 @@ class Kube:
             items.extend(with_type(item, res) for item in page.get("items") or [])
             meta = page.get("metadata") or {}
             token = meta.get("continue") or None
-            if token is None:
+            if token is None or first_page_only:
                 return ObjectList(items=items, resource_version=str(meta.get("resourceVersion") or ""))
 
     async def watch(

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from kaido.core.clock import Clock
-from kaido.kube.cache import CacheState, Delta, Key, apply_event, compact, replace_all
+from kaido.kube.cache import CacheState, Delta, Key, apply_event, compact, replace_all, strip_bulky_fields
 from kaido.kube.client import Kube, WatchEvent
 from kaido.kube.errors import Gone, KubeError
 from kaido.kube.resources import Resource
@@ -187,6 +187,9 @@ class Informer:
         self._kube = kube
         self._clock = clock
         self._watch_timeout = watch_timeout
+        # A listed page shares its keys already (one json.loads per page); copying it to intern them
+        # only fragments the heap. A watch event is parsed on its own, so its keys are interned.
+        self._list_transform = transform or strip_bulky_fields
         self._transform = transform or compact
         rng = rng or random.Random()  # noqa: S311 - jitter spreads reconnects; not security-relevant
         self._backoff = _Backoff(initial=backoff_initial, maximum=backoff_max, rng=rng)
@@ -325,7 +328,7 @@ class Informer:
 
     async def _list(self) -> None:
         listed = await self._kube.list(self.resource, namespace=self.namespace, label_selector=self.label_selector)
-        items = [self._transform(item) for item in listed.items]
+        items = [self._list_transform(item) for item in listed.items]
         deltas = replace_all(self._state, items, listed.resource_version)
         self._counts["lists"] += 1
         self._dispatch(deltas)
