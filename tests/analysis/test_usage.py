@@ -251,3 +251,27 @@ def test_capacity_stands_in_for_a_missing_allocatable() -> None:
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         node_usage_findings(WORKER, 1, 1, now=NOW.replace(tzinfo=None), thresholds=DEFAULTS)
+
+
+def test_usage_percent_against_limit_request_and_allocatable() -> None:
+    from kaido.analysis.usage import node_usage_percent, pod_usage_percent
+
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {
+            "containers": [
+                {"name": "app", "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "500m"}}},
+                {"name": "bare"},
+            ]
+        },
+    }
+    found = pod_usage_percent(pod, {"app": (0.25, 128 * 2**20), "bare": (1.0, 1.0)})
+    assert [(u.container, u.resource, u.percent, u.basis) for u in found] == [
+        ("app", "cpu", 50.0, "request"),
+        ("app", "memory", 50.0, "limit"),
+    ]
+    node = {"status": {"allocatable": {"cpu": "4", "memory": "8Gi"}, "capacity": {"cpu": "8"}}}
+    assert [(u.resource, u.percent, u.basis) for u in node_usage_percent(node, 3.0, 2 * 2**30)] == [
+        ("cpu", 75.0, "allocatable"),
+        ("memory", 25.0, "allocatable"),
+    ]

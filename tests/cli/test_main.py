@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from kaido import __version__
 from kaido.cli import main
 
-SUBCOMMANDS = ["sim", "run", "demo", "diagnose", "bench"]
+SUBCOMMANDS = ["alerts", "sim", "run", "demo", "diagnose", "bench"]
 
 
 def test_version() -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from kaido import __version__
@@ -24,7 +26,8 @@ from kaido.agent.timeline import Timeline
 from kaido.analysis.changes import describe_workload_change
 from kaido.analysis.findings import Finding
 from kaido.analysis.health import summarize
-from kaido.config import Policy, PolicyHolder, watch_file
+from kaido.config import Policy, PolicyHolder, parse_duration, watch_file
+from kaido.controllers.alerting import Alerting, ClusterMetrics, channels_for
 from kaido.controllers.monitor import Monitor
 from kaido.core.clock import Clock
 from kaido.core.refs import ObjectRef
@@ -33,6 +36,7 @@ from kaido.kube.client import Kube
 from kaido.kube.informer import Informer, Informers
 from kaido.kube.lease import LeaderElector
 from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS, REPLICASETS, Resource
+from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError
 from kaido.remediate.executor import Executor
 from kaido.remediate.ratelimit import Limit, RateLimiter
 from kaido.store import Store
@@ -52,6 +56,7 @@ class AgentOptions:
     own_namespace: str = "default"
     policy_file: str | None = None
     policy_configmap: str | None = None  # name of a ConfigMap in own_namespace with key policy.yaml
+    environ: Mapping[str, str] = field(default_factory=dict)  # where channels find secrets named by variable
 
 
 class Agent:
@@ -108,6 +113,23 @@ class Agent:
             on_change=self._on_findings,
             scopes=scopes,
         )
+        self.http_client = httpx2.AsyncClient(timeout=30)
+        self.alert_engine = AlertEngine(
+            settings=lambda: self.holder.current.alerts,
+            store=store,
+            clock=clock,
+            dashboard_url=lambda: self.holder.current.api.dashboard_url,
+        )
+        self.dispatcher = Dispatcher(self._channels(policy.current), clock=clock, registry=self.registry)
+        self.alerting = Alerting(
+            engine=self.alert_engine,
+            dispatcher=self.dispatcher,
+            metrics=ClusterMetrics(self.monitor),
+            findings=lambda: list(self.monitor.findings.values()),
+            clock=clock,
+            is_leader=lambda: self.elector.is_leader,
+            on_notify=self._on_notify,
+        )
         self.registry.register(
             AgentCollector(
                 clock=clock,
@@ -137,6 +159,8 @@ class Agent:
         self.supervisor.start("leader-election", self.elector.run)
         self.supervisor.start("monitor-health", self._after_sync(self.monitor.run_health))
         self.supervisor.start("monitor-usage", self._after_sync(self.monitor.run_usage))
+        await self.dispatcher.start()
+        self.supervisor.start("alerts", self._after_sync(self.alerting.run))
         if self.options.policy_file:
             path = self.options.policy_file
             self.supervisor.start("policy-file", lambda: watch_file(self.holder, Path(path), clock=self.clock))
@@ -151,6 +175,8 @@ class Agent:
         if stuck:
             log.warning("tasks still running at shutdown: %s", ", ".join(stuck))
         await self.informers.stop()
+        await self.dispatcher.stop(grace=grace * 0.3)
+        await self.http_client.aclose()
         await self.store.close()
 
     def _after_sync(self, factory: Any) -> Any:
@@ -190,6 +216,25 @@ class Agent:
         for f in resolved:
             self._say("resolved", f"resolved: {f.summary}", target=str(f.target))
 
+    def _channels(self, policy: Policy) -> dict[str, Any]:
+        return channels_for(
+            policy,
+            environ=self.options.environ,
+            http=self.http_client,
+            clock=self.clock,
+            kube=self.kube,
+            identity=self.options.identity,
+        )
+
+    def _on_notify(self, notification: Notification) -> None:
+        names = ", ".join(sorted({a.name for a in notification.alerts}))
+        count, channel = len(notification.alerts), notification.channel
+        self._say(
+            "alert",
+            f"{notification.status} alert {names} ({count}) sent to {channel}",
+            severity="warning" if notification.status == "firing" else "info",
+        )
+
     async def _on_workload(self, delta: Delta) -> None:
         if not self.informers.synced:
             return  # the initial list is summarised once, not object by object
@@ -202,6 +247,7 @@ class Agent:
             self._say("change", text, target=str(ObjectRef.of(delta.object)))
 
     def _on_policy(self, policy: Policy) -> None:
+        self.dispatcher.replace_channels(self._channels(policy))
         self._say("policy", f"policy reloaded from {self.holder.source} (generation {self.holder.generation})")
 
     async def _on_policy_configmap(self, delta: Delta) -> None:
@@ -256,6 +302,44 @@ class Agent:
 
     def timeline_entries(self, *, after: int, limit: int) -> list[dict[str, Any]]:
         return [e.to_json() for e in self.timeline.after(after, limit=limit)]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.alert_engine.alerts()
+
+    def deliveries(self, *, limit: int) -> list[dict[str, Any]]:
+        return self.dispatcher.deliveries(limit)
+
+    def silences(self, *, include_expired: bool) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        return [s.to_json(now=now) for s in self.alert_engine.silences(include_expired=include_expired)]
+
+    async def create_silence(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        matchers, duration = body.get("matchers"), body.get("duration")
+        if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
+            raise ActionRejectedError('matchers: give a list such as ["alertname=high-error-rate"]', status=422)
+        ends_at = body.get("endsAt")
+        try:
+            silence = await self.alert_engine.create_silence(
+                matchers,
+                duration=parse_duration(duration) if duration is not None else None,
+                ends_at=datetime.fromisoformat(ends_at) if isinstance(ends_at, str) else None,
+                created_by=str(body.get("createdBy") or "unknown"),
+                comment=str(body.get("comment") or ""),
+            )
+        except (SilenceError, ValueError) as e:
+            raise ActionRejectedError(str(e), status=422) from e
+        self._say(
+            "alert", f"silence {silence.id} created by {silence.created_by}: {', '.join(map(str, silence.matchers))}"
+        )
+        return silence.to_json(now=self.clock.now())
+
+    async def expire_silence(self, silence_id: str) -> dict[str, Any]:
+        try:
+            silence = await self.alert_engine.expire_silence(silence_id)
+        except UnknownSilenceError as e:
+            raise ActionRejectedError(str(e.args[0] if e.args else e), status=404) from e
+        self._say("alert", f"silence {silence_id} expired")
+        return silence.to_json(now=self.clock.now())
 
     def metrics(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -276,3 +276,46 @@ def _disk(node: Mapping[str, Any], fraction: float | None, thresholds: Threshold
     return Finding.create(
         NODE_DISK_HIGH, "warning", ref, summary=summary, observed_at=now, evidence=evidence, values=ratio.values()
     )
+
+
+# ----- percentages for alert rules ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePercent:
+    """Usage of one resource as a percentage of its basis (a container's limit or request, a node's allocatable)."""
+
+    resource: Resource
+    percent: float
+    basis: str  # "limit", "request", "allocatable" or "capacity"
+    container: str | None = None
+
+
+def pod_usage_percent(pod: Mapping[str, Any], usage: Mapping[str, tuple[float, float]]) -> list[UsagePercent]:
+    """Each container's CPU and memory as % of its limit (else request); containers with neither are left out."""
+    found: list[UsagePercent] = []
+    for container in _containers(pod):
+        name = str(container.get("name", ""))
+        if name not in usage:
+            continue
+        cpu, memory = usage[name]
+        pairs: tuple[tuple[Resource, float], ...] = (("cpu", cpu), ("memory", memory))
+        for resource, used in pairs:
+            basis = _basis(container, resource)
+            amount = _amount(used)
+            if basis is not None and amount is not None:
+                percent = _Ratio(amount, basis[0].value, Decimal(0)).percent
+                found.append(UsagePercent(resource, float(percent), basis[1], name))
+    return found
+
+
+def node_usage_percent(node: Mapping[str, Any], cpu_cores: float, memory_bytes: float) -> list[UsagePercent]:
+    """A node's CPU and memory as % of allocatable (else capacity)."""
+    found: list[UsagePercent] = []
+    pairs: tuple[tuple[Resource, float], ...] = (("cpu", cpu_cores), ("memory", memory_bytes))
+    for resource, used in pairs:
+        basis = _node_basis(node, resource)
+        amount = _amount(used)
+        if basis is not None and amount is not None:
+            found.append(UsagePercent(resource, float(_Ratio(amount, basis[0].value, Decimal(0)).percent), basis[1]))
+    return found

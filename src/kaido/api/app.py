@@ -81,4 +81,33 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
             return JSONResponse({"error": str(e)}, status_code=e.status)
         return JSONResponse(record, status_code=201)
 
+    @app.get("/api/v1/alerts")
+    def alerts() -> dict[str, Any]:
+        items = view.alerts()
+        return {"count": len(items), "items": items}
+
+    @app.get("/api/v1/notifications")
+    def notifications(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        items = view.deliveries(limit=limit)
+        return {"count": len(items), "items": items}
+
+    @app.get("/api/v1/silences")
+    def silences(expired: bool = False) -> dict[str, Any]:
+        items = view.silences(include_expired=expired)
+        return {"count": len(items), "items": items}
+
+    @app.post("/api/v1/silences", status_code=201, dependencies=[Depends(require_writer)])
+    async def create_silence(body: dict[str, Any]) -> Response:
+        try:
+            return JSONResponse(await view.create_silence(body), status_code=201)
+        except ActionRejectedError as e:
+            return JSONResponse({"error": str(e)}, status_code=e.status)
+
+    @app.delete("/api/v1/silences/{silence_id}", dependencies=[Depends(require_writer)])
+    async def expire_silence(silence_id: str) -> Response:
+        try:
+            return JSONResponse(await view.expire_silence(silence_id))
+        except ActionRejectedError as e:
+            return JSONResponse({"error": str(e)}, status_code=e.status)
+
     return app

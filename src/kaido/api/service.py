@@ -70,6 +70,7 @@ async def run_agent(
             own_namespace=env.namespace or "default",
             policy_file=str(request.policy_path) if request.policy_path else None,
             policy_configmap=request.policy_configmap,
+            environ=environ,
         )
         agent = Agent(kube=kube, store=store, policy=holder, clock=clock, options=options)
         http = HttpServer(

@@ -11,6 +11,7 @@ from typing import NoReturn
 import click
 
 from kaido import __version__
+from kaido.cli.alerts import alerts
 from kaido.cli.demo import demo
 from kaido.cli.diagnose import diagnose
 from kaido.cli.run import run
@@ -38,6 +39,7 @@ def bench(suite: str | None, output: str) -> None:
     _not_available("bench")
 
 
+main.add_command(alerts)
 main.add_command(demo)
 main.add_command(diagnose)
 main.add_command(run)

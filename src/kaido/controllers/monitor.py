@@ -61,6 +61,8 @@ class Monitor:
     resolve_hold: float = 60.0
     findings: dict[str, Finding] = field(default_factory=dict)
     metrics_error: str | None = None
+    pod_usage: dict[Key, dict[str, tuple[float, float]]] = field(default_factory=dict)  # latest, per container
+    node_usage: dict[str, tuple[float, float]] = field(default_factory=dict)  # latest (cores, bytes)
     _dirty: set[Key] = field(default_factory=set)
     _troubled: set[Key] = field(default_factory=set)
     _restarts: dict[str, deque[tuple[Any, int]]] = field(default_factory=dict)
@@ -96,6 +98,10 @@ class Monitor:
         if not history or history[-1][1] != total:
             history.append((now, total))
 
+    def restart_history(self, pod: Mapping[str, Any]) -> list[tuple[datetime, int]]:
+        """The (time, total restarts) samples kept for `pod` (empty when it never restarted)."""
+        return list(self._restarts.get(_uid(pod), ()))
+
     def _settings(self) -> HealthSettings:
         monitor = self.policy().monitor
         return HealthSettings(restart_threshold=monitor.restart_threshold, restart_window=monitor.restart_window)
@@ -110,7 +116,7 @@ class Monitor:
             node_disk=t.node_disk,
         )
 
-    def _owner(self, kind: str, namespace: str, name: str) -> Mapping[str, Any] | None:
+    def owner(self, kind: str, namespace: str, name: str) -> Mapping[str, Any] | None:
         if kind == "ReplicaSet":
             return self.replicasets.get(name, namespace)
         return None
@@ -125,8 +131,8 @@ class Monitor:
                 self._health.pop(key, None)
                 self._troubled.discard(key)
                 continue
-            history = list(self._restarts.get(_uid(pod), ()))
-            found = pod_findings(pod, now=now, restart_history=history, owner_lookup=self._owner, settings=settings)
+            history = self.restart_history(pod)
+            found = pod_findings(pod, now=now, restart_history=history, owner_lookup=self.owner, settings=settings)
             self._health[key] = found
             if found or _unsettled(pod):
                 self._troubled.add(key)
@@ -208,7 +214,7 @@ class Monitor:
             if pod is not None:
                 per_container = {c: (u.cpu_cores, u.memory_bytes) for c, u in p.containers.items()}
                 usage[f"pod/{p.namespace}/{p.name}"] = pod_usage_findings(
-                    pod, per_container, now=now, thresholds=thresholds
+                    pod, per_container, now=now, thresholds=thresholds, owner_lookup=self.owner
                 )
         for n in nodes:
             labels = (("node", n.name),)
@@ -221,6 +227,12 @@ class Monitor:
                 )
         await self.store.add_samples(samples)
         self._usage = usage
+        self.pod_usage = {
+            (p.namespace, p.name): {c: (u.cpu_cores, u.memory_bytes) for c, u in p.containers.items()}
+            for p in pods
+            if policy.namespaces.admits(p.namespace)
+        }
+        self.node_usage = {n.name: (n.cpu_cores, n.memory_bytes) for n in nodes}
         self._publish()
 
     async def run_usage(self) -> None:
