@@ -293,3 +293,41 @@ def test_a_deletion_missed_while_disconnected_reaches_subscribers() -> None:
         ("ADDED", "uid-1"),
     ]
     assert client.state.objects == server.objects
+
+
+def test_cached_pods_leave_out_defaulted_fields_nothing_reads() -> None:
+    from kaido.kube.cache import strip_bulky_fields
+
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop", "managedFields": [{"manager": "kubectl"}]},
+        "spec": {
+            "dnsPolicy": "ClusterFirst",
+            "schedulerName": "default-scheduler",
+            "nodeName": "node-1",
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "web:1",
+                    "imagePullPolicy": "IfNotPresent",
+                    "terminationMessagePath": "/dev/termination-log",
+                    "volumeMounts": [{"name": "kube-api-access-x7k2p"}, {"name": "config"}],
+                }
+            ],
+            "volumes": [{"name": "kube-api-access-x7k2p", "projected": {}}, {"name": "config", "configMap": {}}],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": "10.0.0.7",
+            "qosClass": "Burstable",
+            "containerStatuses": [{"name": "app", "restartCount": 2, "containerID": "sim://1", "imageID": "x"}],
+        },
+    }
+    slim = strip_bulky_fields(pod)
+    assert slim["spec"] == {
+        "nodeName": "node-1",
+        "containers": [{"name": "app", "image": "web:1", "volumeMounts": [{"name": "config"}]}],
+        "volumes": [{"name": "config", "configMap": {}}],
+    }
+    assert slim["status"] == {"phase": "Running", "containerStatuses": [{"name": "app", "restartCount": 2}]}
+    assert "managedFields" not in slim["metadata"]

@@ -149,12 +149,61 @@ def replace_all(state: CacheState, items: Iterable[dict[str, Any]], resource_ver
     return deltas
 
 
+# Defaulted pod fields no kaido code reads. Pods dominate the cache, so leaving these out keeps 10k
+# pods inside the agent's memory budget; code that starts reading one must remove it from here.
+_POD_SPEC_UNREAD: Final = frozenset(
+    {"dnsPolicy", "schedulerName", "enableServiceLinks", "preemptionPolicy", "priority", "serviceAccount"}
+)
+_CONTAINER_UNREAD: Final = frozenset({"terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy"})
+_POD_STATUS_UNREAD: Final = frozenset({"podIP", "podIPs", "hostIP", "hostIPs", "qosClass"})
+_STATUS_UNREAD: Final = frozenset({"imageID", "containerID"})
+_TOKEN_VOLUME: Final = "kube-api-access-"  # the projected service-account token volume of every pod
+
+
+def slim_pod(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop, in place, the defaulted pod fields kaido never reads (see the sets above); returns `obj`.
+
+    In place on purpose: the informer owns the freshly decoded object, and copying 10k pods would
+    leave the decoded originals behind as heap fragments the process never returns.
+    """
+    spec, status = obj.get("spec"), obj.get("status")
+    if isinstance(spec, dict):
+        for key in _POD_SPEC_UNREAD:
+            spec.pop(key, None)
+        for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+            _drop(container, _CONTAINER_UNREAD)
+            if isinstance(container, dict) and isinstance(container.get("volumeMounts"), list):
+                container["volumeMounts"] = [m for m in container["volumeMounts"] if not _token_volume(m)]
+        if isinstance(spec.get("volumes"), list):
+            spec["volumes"] = [v for v in spec["volumes"] if not _token_volume(v)]
+    if isinstance(status, dict):
+        for key in _POD_STATUS_UNREAD:
+            status.pop(key, None)
+        for container in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+            _drop(container, _STATUS_UNREAD)
+    return obj
+
+
+def _drop(item: Any, keys: frozenset[str]) -> None:
+    if isinstance(item, dict):
+        for key in keys:
+            item.pop(key, None)
+
+
+def _token_volume(item: Any) -> bool:
+    return isinstance(item, dict) and str(item.get("name", "")).startswith(_TOKEN_VOLUME)
+
+
 def strip_bulky_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without metadata.managedFields and kubectl's last-applied annotation.
+    """The object without metadata.managedFields and kubectl's last-applied annotation (and, for a
+    pod, the fields `slim_pod` drops).
 
     Together they are often half of an object's size and no controller reads them; dropping them
-    keeps 10k cached pods well under the agent's memory budget. The input is not modified.
+    keeps 10k cached pods inside the agent's memory budget. The input's metadata is not modified; a
+    pod's spec and status are slimmed in place (the informer owns the freshly decoded object).
     """
+    if obj.get("kind") == "Pod":
+        obj = slim_pod(obj)
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return obj
