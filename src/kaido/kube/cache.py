@@ -157,7 +157,7 @@ _POD_SPEC_UNREAD: Final = frozenset(
 _CONTAINER_UNREAD: Final = frozenset({"terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy"})
 _POD_STATUS_UNREAD: Final = frozenset({"podIP", "podIPs", "hostIP", "hostIPs", "qosClass"})
 _STATUS_UNREAD: Final = frozenset({"imageID", "containerID"})
-_TOKEN_VOLUME: Final = "kube-api-access-"  # the projected service-account token volume of every pod
+_TOKEN_VOLUME: Final = "kube-api-access-"  # noqa: S105 - the name prefix of the projected token volume, not a secret
 
 
 def slim_pod(obj: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,8 @@ class Attempt:
     epoch: str
     step: int = 1
     detail: str = ""
+    replicas: int | None = None  # what a Scale set
+    restore: int | None = None  # for the first half of scale-down-up: the count to go back to
 
     @property
     def counts(self) -> bool:
@@ -140,6 +142,7 @@ class Act:
     number: int
     reason: str
     step: int = 1
+    restore: int | None = None  # for the first half of scale-down-up: the count to go back to
 
 
 @dataclass(frozen=True, slots=True)
