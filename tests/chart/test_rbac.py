@@ -30,7 +30,7 @@ WATCHED: Grants = {
     ("apps", "statefulsets"): {"get", "patch"},
     ("apps", "statefulsets/scale"): {"patch"},
     ("apps", "daemonsets"): {"get", "patch"},
-    ("autoscaling", "horizontalpodautoscalers"): {"get", "create", "patch"},
+    ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "watch", "create", "patch"},
     ("metrics.k8s.io", "pods"): {"list"},
 }
 # The agent's own policy ConfigMap and leader Lease, in the release namespace only.

@@ -470,3 +470,23 @@ async def test_predictive_observe_and_recommend_do_not_change_the_hpa(
     assert recommended.outcome == "recommended", recommended.explanation
     assert [r.state for r in rig.actions("SetHPAMinReplicas")] == ["dry-run"]
     assert (await rig.live())["spec"]["minReplicas"] == 2
+
+
+def test_an_existing_hpa_is_adopted_only_when_the_policy_says_so() -> None:
+    from kaido.config.scaling import HPASpec
+    from kaido.controllers.hpas import plan_hpa
+
+    foreign = {
+        "metadata": {"name": "backend-hpa", "namespace": "chatbot-dev", "labels": {}},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "backend-deployment"}},
+    }
+    fields = {
+        "name": "backend-hpa",
+        "target": "deployment/backend-deployment",
+        "namespace": "chatbot-dev",
+        "cpuUtilization": 70,
+    }
+    left_alone = plan_hpa(HPASpec.model_validate({**fields, "maxReplicas": 10}), [foreign], min_replicas=2)
+    assert left_alone.kind == "conflict" and "adopt: true" in left_alone.conflict
+    adopted = plan_hpa(HPASpec.model_validate({**fields, "maxReplicas": 10, "adopt": True}), [foreign], min_replicas=2)
+    assert adopted.kind == "correct"

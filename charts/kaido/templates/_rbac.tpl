@@ -72,11 +72,11 @@ No secrets (the write token is a mounted file), no pods/exec, no wildcards.
   apiGroups: [apps]
   resources: [daemonsets]
   verbs: [get, patch]
-# remediate executor: ApplyHPA (get, then create or patch) and SetHPAMinReplicas (patch)
+# remediate executor: ApplyHPA (get, then create or patch) and SetHPAMinReplicas (patch); scaler: the HPA informer (list, watch)
 - scope: watched
   apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
-  verbs: [get, create, patch]
+  verbs: [get, list, watch, create, patch]
 # monitor: pod usage from metrics.k8s.io
 - scope: watched
   apiGroups: [metrics.k8s.io]

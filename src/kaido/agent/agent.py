@@ -29,13 +29,14 @@ from kaido.analysis.health import summarize
 from kaido.config import Policy, PolicyHolder, parse_duration, watch_file
 from kaido.controllers.alerting import Alerting, ClusterMetrics, channels_for
 from kaido.controllers.monitor import Monitor
+from kaido.controllers.scaler import Scaler
 from kaido.core.clock import Clock
 from kaido.core.refs import ObjectRef
 from kaido.kube.cache import Delta
 from kaido.kube.client import Kube
 from kaido.kube.informer import Informer, Informers
 from kaido.kube.lease import LeaderElector
-from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS, REPLICASETS, Resource
+from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, HPAS, NODES, PODS, REPLICASETS, Resource
 from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError
 from kaido.remediate.executor import Executor
 from kaido.remediate.ratelimit import Limit, RateLimiter
@@ -72,6 +73,7 @@ class Agent:
         self._pods = [self.informers.add(PODS, namespace=ns) for ns in scopes]
         self._replicasets = [self.informers.add(REPLICASETS, namespace=ns) for ns in scopes]
         self._deployments = [self.informers.add(DEPLOYMENTS, namespace=ns) for ns in scopes]
+        self._hpas = [self.informers.add(HPAS, namespace=ns) for ns in scopes]
         self._nodes = self.informers.add(NODES) if not options.namespaces else None
         self._policy_cm: Informer | None = None
         if options.policy_configmap:
@@ -112,6 +114,18 @@ class Agent:
             policy=lambda: self.holder.current,
             on_change=self._on_findings,
             scopes=scopes,
+        )
+        self.scaler = Scaler(
+            hpas=_Merged(self._hpas),
+            deployments=_Merged(self._deployments),
+            pods=_Merged(self._pods),
+            store=store,
+            executor=self.executor,
+            clock=clock,
+            policy=lambda: self.holder.current,
+            is_leader=lambda: self.elector.is_leader,
+            on_decision=lambda text: self._say("scaling", text),
+            nodes=self._nodes,
         )
         self.http_client = httpx2.AsyncClient(timeout=30)
         self.alert_engine = AlertEngine(
@@ -161,6 +175,7 @@ class Agent:
         self.supervisor.start("monitor-usage", self._after_sync(self.monitor.run_usage))
         await self.dispatcher.start()
         self.supervisor.start("alerts", self._after_sync(self.alerting.run))
+        self.supervisor.start("scaler", self._after_sync(self.scaler.run))
         if self.options.policy_file:
             path = self.options.policy_file
             self.supervisor.start("policy-file", lambda: watch_file(self.holder, Path(path), clock=self.clock))
@@ -296,6 +311,9 @@ class Agent:
 
     def findings(self) -> list[dict[str, Any]]:
         return [f.to_json() for f in sorted(self.monitor.findings.values(), key=lambda f: (f.severity, f.id))]
+
+    def scaling(self) -> list[dict[str, Any]]:
+        return self.scaler.decisions()
 
     def actions(self, *, limit: int) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.store.list_actions(limit=limit)]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 __all__ = ["Entry", "Timeline"]
 
-Category = Literal["agent", "change", "finding", "resolved", "action", "alert", "policy", "leader"]
+Category = Literal["agent", "change", "finding", "resolved", "action", "alert", "scaling", "policy", "leader"]
 
 
 @dataclass(frozen=True, slots=True)

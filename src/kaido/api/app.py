@@ -81,6 +81,11 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
             return JSONResponse({"error": str(e)}, status_code=e.status)
         return JSONResponse(record, status_code=201)
 
+    @app.get("/api/v1/scaling")
+    def scaling() -> dict[str, Any]:
+        items = view.scaling()
+        return {"count": len(items), "items": items}
+
     @app.get("/api/v1/alerts")
     def alerts() -> dict[str, Any]:
         items = view.alerts()

@@ -27,7 +27,7 @@ from kaido.sim.server import kubeconfig_document, write_kubeconfig
 from kaido.store import StoreError
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "examples" / "policy"
-MARKS = {"change": "~", "finding": "!", "resolved": "+", "action": ">", "leader": "*", "policy": "#", "agent": "-"}
+MARKS = {"scaling": "^", "alert": "@", "change": "~", "finding": "!", "resolved": "+", "action": ">", "leader": "*", "policy": "#", "agent": "-"}
 
 
 @click.command()

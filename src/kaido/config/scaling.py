@@ -63,6 +63,7 @@ class HPASpec(PolicyModel):
     cpu_utilization: Utilization | None = None
     memory_utilization: Utilization | None = None
     behavior: HPABehavior | None = None
+    adopt: bool = False  # take over an existing HPA of this name that kaido did not create (it gets kaido's label)
 
     @field_validator("target")
     @classmethod

@@ -116,18 +116,19 @@ def plan_hpa(spec: HPASpec, hpas: Iterable[Mapping[str, Any]], *, min_replicas: 
             )
     if live is None:
         return HPAPlan("create", desired)
-    if not is_managed(live):
+    if not is_managed(live) and not spec.adopt:
         return HPAPlan(
             "conflict",
             desired,
             conflict=(
                 f"HPA {spec.namespace}/{spec.hpa_name} exists but kaido did not create it (no label "
-                f"{MANAGED_BY}=kaido), so kaido leaves it alone; to let kaido manage it, add that label "
-                f"or delete it and kaido creates its own"
+                f"{MANAGED_BY}=kaido), so kaido leaves it alone; to let kaido manage it, set adopt: true "
+                f"in the policy, add that label, or delete it and kaido creates its own"
             ),
         )
     differences = tuple(hpa_differences(desired, live))
-    return HPAPlan("correct" if differences else "in-sync", desired, differences)
+    adopting = not is_managed(live)  # spec.adopt: the patch also puts kaido's label on it
+    return HPAPlan("correct" if differences or adopting else "in-sync", desired, differences)
 
 
 def orphaned_hpas(specs: Iterable[HPASpec], hpas: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -200,8 +200,12 @@ class Scaler:
             version = ((live or {}).get("metadata") or {}).get("resourceVersion", "")
             epoch = f"{mode} correct {plan.spec_hash} at resourceVersion {version}"
             text = f"{where} drifted: {'; '.join(map(str, plan.differences))}"
+            if not is_managed(live or {}):
+                text = (
+                    f"{where} adopted (policy says adopt: true): {'; '.join(map(str, plan.differences)) or 'no drift'}"
+                )
             done, would, observed = "corrected", "would correct it", "drift"
-        action = ApplyHPA(target=ref, epoch=epoch, spec=plan.spec)
+        action = ApplyHPA(target=ref, epoch=epoch, spec=plan.spec, adopt=spec.adopt)
         outcome, text, record = await self._act(
             action, mode, text, done=done, would=would, observed=observed, workload=workload
         )
