@@ -27,7 +27,10 @@ from kaido.sim.server import kubeconfig_document, write_kubeconfig
 from kaido.store import StoreError
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "examples" / "policy"
-MARKS = {"scaling": "^", "alert": "@", "change": "~", "finding": "!", "resolved": "+", "action": ">", "leader": "*", "policy": "#", "agent": "-"}
+MARKS = {
+    "agent": "-", "leader": "*", "policy": "#", "change": "~", "finding": "!", "resolved": "+",
+    "action": ">", "alert": "@", "scaling": "^",
+}  # fmt: skip
 
 
 @click.command()
