@@ -115,5 +115,5 @@ async def _narrate(agent: Agent, start: float) -> None:
 
 def _line(entry: Entry, elapsed: float) -> str:
     minutes, seconds = divmod(int(elapsed), 60)
-    where = f" [{entry.target}]" if entry.target and entry.target not in entry.text else ""
+    where = f" [{entry.target}]" if entry.target and entry.target.lower() not in entry.text.lower() else ""
     return f"{minutes:02d}:{seconds:02d} {MARKS.get(entry.category, '-')} {entry.text}{where}"
