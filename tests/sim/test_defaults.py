@@ -638,7 +638,7 @@ def test_small_types() -> None:
     resource, binding = manifest(("rbac.authorization.k8s.io", "v1", "rolebindings"))
     stored = apply_defaults(resource, binding)
     assert stored["roleRef"]["apiGroup"] == "rbac.authorization.k8s.io"
-    assert [s["apiGroup"] for s in stored["subjects"]] == ["", "rbac.authorization.k8s.io"]
+    assert [s.get("apiGroup") for s in stored["subjects"]] == [None, "rbac.authorization.k8s.io"]  # "" is omitted
     policy = defaulted(("networking.k8s.io", "v1", "networkpolicies"))
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     assert policy["spec"]["ingress"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
