@@ -22,7 +22,7 @@ CLUSTER: Grants = {
 WATCHED: Grants = {
     ("", "pods"): {"list", "watch", "delete"},
     ("", "pods/eviction"): {"create"},
-    ("", "events"): {"create"},
+    ("", "events"): {"list", "watch", "create"},
     ("apps", "deployments"): {"get", "list", "watch", "patch"},
     ("apps", "deployments/scale"): {"patch"},
     ("apps", "replicasets"): {"list", "watch", "patch"},

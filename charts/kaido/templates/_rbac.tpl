@@ -26,11 +26,11 @@ No secrets (the write token is a mounted file), no pods/exec, no wildcards.
   apiGroups: [""]
   resources: [nodes]
   verbs: [list, watch]
-# remediate executor: an Event on every object it acts on
+# remediate executor and alert channel: an Event on every object acted on (create); healer: the Events cache its diagnosis reads (list, watch)
 - scope: watched
   apiGroups: [""]
   resources: [events]
-  verbs: [create]
+  verbs: [list, watch, create]
 # agent: the policy ConfigMap (hot reload), watched in the agent's own namespace only
 - scope: own
   apiGroups: [""]

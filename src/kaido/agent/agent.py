@@ -28,19 +28,22 @@ from kaido.analysis.findings import Finding
 from kaido.analysis.health import summarize
 from kaido.config import Policy, PolicyHolder, parse_duration, watch_file
 from kaido.controllers.alerting import Alerting, ClusterMetrics, channels_for
+from kaido.controllers.healer import Healer
 from kaido.controllers.monitor import Monitor
 from kaido.controllers.scaler import Scaler
 from kaido.core.clock import Clock
-from kaido.core.refs import ObjectRef
+from kaido.core.refs import ObjectRef, parse_target
 from kaido.kube.cache import Delta
 from kaido.kube.client import Kube
 from kaido.kube.informer import Informer, Informers
 from kaido.kube.lease import LeaderElector
-from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, HPAS, NODES, PODS, REPLICASETS, Resource
+from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, EVENTS, HPAS, NODES, PODS, REPLICASETS, Resource
 from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError
 from kaido.remediate.executor import Executor
+from kaido.remediate.planning import Transition
 from kaido.remediate.ratelimit import Limit, RateLimiter
 from kaido.store import Store
+from kaido.store.records import IncidentRecord
 
 __all__ = ["Agent", "AgentOptions"]
 
@@ -74,6 +77,7 @@ class Agent:
         self._replicasets = [self.informers.add(REPLICASETS, namespace=ns) for ns in scopes]
         self._deployments = [self.informers.add(DEPLOYMENTS, namespace=ns) for ns in scopes]
         self._hpas = [self.informers.add(HPAS, namespace=ns) for ns in scopes]
+        self._events = [self.informers.add(EVENTS, namespace=ns) for ns in scopes]
         self._nodes = self.informers.add(NODES) if not options.namespaces else None
         self._policy_cm: Informer | None = None
         if options.policy_configmap:
@@ -91,16 +95,17 @@ class Agent:
             on_change=self._on_leadership,
         )
         limits = policy.current.rate_limits
+        self.limiter = RateLimiter(
+            global_limit=Limit(limits.global_.actions, limits.global_.per),
+            per_workload=Limit(limits.per_workload.actions, limits.per_workload.per),
+        )
         self.executor = Executor(
             kube,
             store,
             clock=clock,
             identity=options.identity,
             is_leader=lambda: self.elector.is_leader,
-            limiter=RateLimiter(
-                global_limit=Limit(limits.global_.actions, limits.global_.per),
-                per_workload=Limit(limits.per_workload.actions, limits.per_workload.per),
-            ),
+            limiter=self.limiter,
             registry=self.registry,
             paused=lambda: self.holder.current.paused,
         )
@@ -127,6 +132,31 @@ class Agent:
             on_decision=lambda text: self._say("scaling", text),
             nodes=self._nodes,
         )
+        self.escalations: dict[str, Finding] = {}  # incident id -> a healing-escalated finding, for alert rules
+        sources: dict[str, Any] = {
+            "pods": _Merged(self._pods),
+            "replicasets": _Merged(self._replicasets),
+            "deployments": _Merged(self._deployments),
+            "hpas": _Merged(self._hpas),
+            "events": _Merged(self._events),
+        }
+        if self._nodes is not None:
+            sources["nodes"] = self._nodes
+        self.healer = Healer(
+            kube=kube,
+            informers=sources,
+            executor=self.executor,
+            store=store,
+            clock=clock,
+            policy=lambda: self.holder.current,
+            is_leader=lambda: self.elector.is_leader,
+            registry=self.registry,
+            on_incident=self._on_incident,
+            on_storm=self._on_storm,
+            synced=lambda: self.informers.synced,
+            limiter=self.limiter,
+            identity=options.identity,
+        )
         self.http_client = httpx2.AsyncClient(timeout=30)
         self.alert_engine = AlertEngine(
             settings=lambda: self.holder.current.alerts,
@@ -139,7 +169,7 @@ class Agent:
             engine=self.alert_engine,
             dispatcher=self.dispatcher,
             metrics=ClusterMetrics(self.monitor),
-            findings=lambda: list(self.monitor.findings.values()),
+            findings=lambda: [*self.monitor.findings.values(), *self.escalations.values()],
             clock=clock,
             is_leader=lambda: self.elector.is_leader,
             on_notify=self._on_notify,
@@ -168,6 +198,7 @@ class Agent:
             self._policy_cm.subscribe(self._on_policy_configmap, name="policy")
         for informer in self._deployments:
             informer.subscribe(self._on_workload, name="timeline")
+        await self.healer.start()
         await self.informers.start()
         self.supervisor.start("heartbeat", self._heartbeat)
         self.supervisor.start("leader-election", self.elector.run)
@@ -176,6 +207,7 @@ class Agent:
         await self.dispatcher.start()
         self.supervisor.start("alerts", self._after_sync(self.alerting.run))
         self.supervisor.start("scaler", self._after_sync(self.scaler.run))
+        self.supervisor.start("healer", self._after_sync(self.healer.run))
         if self.options.policy_file:
             path = self.options.policy_file
             self.supervisor.start("policy-file", lambda: watch_file(self.holder, Path(path), clock=self.clock))
@@ -240,6 +272,25 @@ class Agent:
             kube=self.kube,
             identity=self.options.identity,
         )
+
+    def _on_incident(self, incident: IncidentRecord, transition: Transition) -> None:
+        self._say("incident", transition.message, target=incident.target, severity=transition.severity)
+        if transition.kind == "escalated":
+            kind, _, rest = incident.target.partition(" ")
+            namespace, _, name = rest.rpartition("/")
+            self.escalations[incident.id] = Finding.create(
+                "healing-escalated",
+                "critical",
+                ObjectRef(kind=kind, name=name, namespace=namespace or None),
+                summary=transition.message,
+                observed_at=self.clock.now(),
+                evidence=tuple(incident.evidence),
+            )
+        elif transition.kind in ("resolved", "rearmed"):
+            self.escalations.pop(incident.id, None)
+
+    def _on_storm(self, transition: Transition) -> None:
+        self._say("incident", transition.message, severity=transition.severity)
 
     def _on_notify(self, notification: Notification) -> None:
         names = ", ".join(sorted({a.name for a in notification.alerts}))
@@ -311,6 +362,25 @@ class Agent:
 
     def findings(self) -> list[dict[str, Any]]:
         return [f.to_json() for f in sorted(self.monitor.findings.values(), key=lambda f: (f.severity, f.id))]
+
+    def incidents(self, *, limit: int) -> list[dict[str, Any]]:
+        return self.healer.incidents(limit=limit)
+
+    async def rearm(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        target, namespace = body.get("target"), body.get("namespace")
+        if not isinstance(target, str):
+            raise ActionRejectedError(
+                "target: give the workload, e.g. 'deployment/backend', with 'namespace'", status=422
+            )
+        try:
+            ref = parse_target(target, namespace=namespace if isinstance(namespace, str) else None)
+        except ValueError as e:
+            raise ActionRejectedError(str(e), status=422) from e
+        by = str(body.get("by") or "a person")
+        found = await self.healer.rearm(ref, by=by)
+        if found is None:
+            raise ActionRejectedError(f"no incident for {ref}; nothing to re-arm", status=404)
+        return found
 
     def scaling(self) -> list[dict[str, Any]]:
         return self.scaler.decisions()

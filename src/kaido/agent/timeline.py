@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 __all__ = ["Entry", "Timeline"]
 
-Category = Literal["agent", "change", "finding", "resolved", "action", "alert", "scaling", "policy", "leader"]
+Category = Literal[
+    "agent", "change", "finding", "resolved", "action", "alert", "scaling", "incident", "policy", "leader"
+]
 
 
 @dataclass(frozen=True, slots=True)

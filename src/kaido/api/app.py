@@ -81,6 +81,18 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
             return JSONResponse({"error": str(e)}, status_code=e.status)
         return JSONResponse(record, status_code=201)
 
+    @app.get("/api/v1/incidents")
+    def incidents(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        items = view.incidents(limit=limit)
+        return {"count": len(items), "items": items}
+
+    @app.post("/api/v1/incidents/rearm", dependencies=[Depends(require_writer)])
+    async def rearm(body: dict[str, Any]) -> Response:
+        try:
+            return JSONResponse(await view.rearm(body))
+        except ActionRejectedError as e:
+            return JSONResponse({"error": str(e)}, status_code=e.status)
+
     @app.get("/api/v1/scaling")
     def scaling() -> dict[str, Any]:
         items = view.scaling()

@@ -29,7 +29,7 @@ from kaido.store import StoreError
 POLICY_DIR = Path(__file__).resolve().parents[3] / "examples" / "policy"
 MARKS = {
     "agent": "-", "leader": "*", "policy": "#", "change": "~", "finding": "!", "resolved": "+",
-    "action": ">", "alert": "@", "scaling": "^",
+    "action": ">", "alert": "@", "scaling": "^", "incident": "%",
 }  # fmt: skip
 
 
