@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kaido.analysis.diagnosis import (
     BAD_RELEASE,
     CRASH_LOOP,
@@ -321,3 +323,16 @@ def test_readiness_in_a_new_revision_is_a_bad_release() -> None:
     assert found.cause == BAD_RELEASE
     assert "(revision 4, image backend:v2) never becomes ready while revision 3" in found.summary
     assert READINESS_PROBE not in {d.cause for d in run(**parts, events=[failing])}
+
+
+def test_a_new_hpa_waiting_for_its_first_metrics_is_not_a_problem_yet() -> None:
+    def hpa(since: float) -> dict[str, Any]:
+        return {
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web-hpa", "namespace": NS, "uid": uid()},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}},
+            "status": {"conditions": [cond("ScalingActive", "False", since=since, reason="FailedGetResourceMetric")]},
+        }
+
+    assert run(hpas=[hpa(since=30)]) == []
+    assert [d.cause for d in run(hpas=[hpa(since=300)])] == [HPA_METRICS_UNAVAILABLE]

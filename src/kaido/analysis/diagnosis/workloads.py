@@ -28,7 +28,7 @@ from kaido.analysis.diagnosis.model import (
 )
 from kaido.analysis.diagnosis.snapshot import Body
 from kaido.analysis.findings import describe_duration
-from kaido.analysis.status import condition, container_statuses, describe_condition
+from kaido.analysis.status import condition, container_statuses, describe_condition, parse_time
 from kaido.core.refs import ObjectRef
 
 __all__ = ["deployment_problem", "hpa_problem", "job_problem", "quota_problem"]
@@ -147,6 +147,9 @@ def deployment_problem(ctx: Context, deployment: Body) -> Problem | None:
 # ----- HPAs -------------------------------------------------------------------------------------------------
 
 
+HPA_GRACE: Final = 120.0  # seconds an HPA may report no metrics before it counts (first scrapes, sync period)
+
+
 def hpa_problem(ctx: Context, hpa: Body) -> tuple[ObjectRef, Problem] | None:
     """(the HPA's scale target, hpa-metrics-unavailable) when it cannot get metrics or the target's scale."""
     failed = next(
@@ -161,6 +164,9 @@ def hpa_problem(ctx: Context, hpa: Body) -> tuple[ObjectRef, Problem] | None:
     )
     if failed is None:
         return None
+    since = parse_time(failed.get("lastTransitionTime"))
+    if since is not None and (ctx.now - since).total_seconds() < HPA_GRACE:
+        return None  # a new HPA waits for metrics-server's first scrape; that is not a problem yet
     name, namespace = _ref("HorizontalPodAutoscaler", hpa).name, _ref("HorizontalPodAutoscaler", hpa).namespace
     target_ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
     target = ObjectRef(kind=str(target_ref.get("kind") or "Deployment"), name=str(target_ref.get("name") or name),
