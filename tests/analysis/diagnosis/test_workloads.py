@@ -336,3 +336,14 @@ def test_a_new_hpa_waiting_for_its_first_metrics_is_not_a_problem_yet() -> None:
 
     assert run(hpas=[hpa(since=30)]) == []
     assert [d.cause for d in run(hpas=[hpa(since=300)])] == [HPA_METRICS_UNAVAILABLE]
+
+
+def test_a_deployment_scaling_up_within_its_budget_is_not_unavailable() -> None:
+    def scaling(available: str) -> dict[str, Any]:
+        web = deployment("web", replicas=4, available=3)
+        web["metadata"]["creationTimestamp"] = ago(1800)
+        web["status"]["conditions"] = [cond("Available", available, since=600)]
+        return web
+
+    assert run(deployments=[scaling("True")]) == []  # a fourth pod is starting; the Deployment is Available
+    assert [d.cause for d in run(deployments=[scaling("False")])] == [DEPLOYMENT_UNAVAILABLE]

@@ -123,6 +123,8 @@ def deployment_problem(ctx: Context, deployment: Body) -> Problem | None:
         return None
     progressing, ready = condition(deployment, "Progressing"), condition(deployment, "Available")
     stalled = progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded"
+    if ready is not None and ready.get("status") == "True" and not stalled:
+        return None  # within its maxUnavailable budget: a scale-up or rollout in progress, not an outage
     since = (ready or {}).get("lastTransitionTime") if (ready or {}).get("status") == "False" else None
     age = ctx.seconds_since(since or (deployment.get("metadata") or {}).get("creationTimestamp"))
     if not stalled and (age is None or age < ctx.settings.not_ready_grace):
