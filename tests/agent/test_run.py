@@ -113,3 +113,15 @@ def test_an_unreachable_api_server_is_one_clear_error(sim: SimThread, tmp_path: 
 def test_a_store_in_use_is_one_clear_error(agent: AgentProcess, sim: SimThread) -> None:
     err = _run_fails("--kubeconfig", str(sim.kubeconfig), "--store", str(agent.workdir / f"kaido-{agent.port}.db"))
     assert "in use" in err
+
+
+def test_the_bare_crash_looping_pod_is_an_escalated_incident(agent: AgentProcess) -> None:
+    def incident() -> list[dict[str, object]]:
+        items = agent.get("/api/v1/incidents")[1]["items"]
+        return [i for i in items if "test-crash-loop" in str(i["target"])]
+
+    found = wait_for(incident, timeout=30, what="an incident for the test-crash-loop pod")
+    assert found[0]["cause"] == "crash-loop" and found[0]["outcome"] == "escalated"
+    assert found[0]["actions"] == []  # a pod without a controller is never deleted
+    status, scaling = agent.get("/api/v1/scaling")
+    assert status == 200 and scaling["count"] == 0  # the default policy manages no HPA

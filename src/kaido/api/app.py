@@ -8,6 +8,7 @@ a configured token writes are refused altogether.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
@@ -18,6 +19,18 @@ from kaido.agent.requests import ActionRejectedError
 from kaido.api.view import AgentView
 
 __all__ = ["create_app"]
+
+
+def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"count": len(items), "items": items}
+
+
+async def _write(call: Awaitable[dict[str, Any]], *, status: int = 200) -> Response:
+    """The result of a write as JSON, or the refusal with its status and reason."""
+    try:
+        return JSONResponse(await call, status_code=status)
+    except ActionRejectedError as e:
+        return JSONResponse({"error": str(e)}, status_code=e.status)
 
 
 def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
@@ -58,73 +71,52 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
 
     @app.get("/api/v1/findings")
     def findings() -> dict[str, Any]:
-        items = view.findings()
-        return {"count": len(items), "items": items}
+        return _page(view.findings())
 
     @app.get("/api/v1/actions")
     def actions(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-        items = view.actions(limit=limit)
-        return {"count": len(items), "items": items}
+        return _page(view.actions(limit=limit))
 
     @app.get("/api/v1/timeline")
     def timeline(
         after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
     ) -> dict[str, Any]:
-        items = view.timeline_entries(after=after, limit=limit)
-        return {"count": len(items), "items": items}
+        return _page(view.timeline_entries(after=after, limit=limit))
 
     @app.post("/api/v1/actions", status_code=201, dependencies=[Depends(require_writer)])
     async def request_action(body: dict[str, Any]) -> Response:
-        try:
-            record = await view.request_action(body)
-        except ActionRejectedError as e:
-            return JSONResponse({"error": str(e)}, status_code=e.status)
-        return JSONResponse(record, status_code=201)
+        return await _write(view.request_action(body), status=201)
 
     @app.get("/api/v1/incidents")
     def incidents(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-        items = view.incidents(limit=limit)
-        return {"count": len(items), "items": items}
+        return _page(view.incidents(limit=limit))
 
     @app.post("/api/v1/incidents/rearm", dependencies=[Depends(require_writer)])
     async def rearm(body: dict[str, Any]) -> Response:
-        try:
-            return JSONResponse(await view.rearm(body))
-        except ActionRejectedError as e:
-            return JSONResponse({"error": str(e)}, status_code=e.status)
+        return await _write(view.rearm(body))
 
     @app.get("/api/v1/scaling")
     def scaling() -> dict[str, Any]:
-        items = view.scaling()
-        return {"count": len(items), "items": items}
+        return _page(view.scaling())
 
     @app.get("/api/v1/alerts")
     def alerts() -> dict[str, Any]:
-        items = view.alerts()
-        return {"count": len(items), "items": items}
+        return _page(view.alerts())
 
     @app.get("/api/v1/notifications")
     def notifications(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-        items = view.deliveries(limit=limit)
-        return {"count": len(items), "items": items}
+        return _page(view.deliveries(limit=limit))
 
     @app.get("/api/v1/silences")
     def silences(expired: bool = False) -> dict[str, Any]:
-        items = view.silences(include_expired=expired)
-        return {"count": len(items), "items": items}
+        return _page(view.silences(include_expired=expired))
 
     @app.post("/api/v1/silences", status_code=201, dependencies=[Depends(require_writer)])
     async def create_silence(body: dict[str, Any]) -> Response:
-        try:
-            return JSONResponse(await view.create_silence(body), status_code=201)
-        except ActionRejectedError as e:
-            return JSONResponse({"error": str(e)}, status_code=e.status)
+        return await _write(view.create_silence(body), status=201)
 
     @app.delete("/api/v1/silences/{silence_id}", dependencies=[Depends(require_writer)])
     async def expire_silence(silence_id: str) -> Response:
-        try:
-            return JSONResponse(await view.expire_silence(silence_id))
-        except ActionRejectedError as e:
-            return JSONResponse({"error": str(e)}, status_code=e.status)
+        return await _write(view.expire_silence(silence_id))
 
     return app
