@@ -28,7 +28,8 @@ def escalate(episode: Episode, *, now: datetime, why: str, severity: Severity) -
         message = f"{where}: {why}; kaido stops acting on it until it is healthy again or a person re-arms it"
     else:
         message = f"{where}: {why}; kaido leaves it to people"
-    message += f". Diagnosis ({episode.cause}): {episode.summary}"
+    summary = episode.summary.removeprefix(f"{where}: ")  # the message already names the workload
+    message += f". Diagnosis ({episode.cause}): {summary}"
     if episode.suggestion:
         message += f". Suggested fix: {episode.suggestion}"
     opened = replace(episode, phase="escalated", escalated_at=now, verify_until=None, held="")
