@@ -7,9 +7,8 @@ bookmarks included; when the server answers 410 Gone it lists again, and the pur
 exponentially with jitter, reset once a watch delivers again. The informer is ready (`synced`)
 only after its first complete list.
 
-Subscribers get `Delta`s through a `Subscription`: deltas for one object are delivered in order,
-one at a time, while different objects are handled concurrently by a few workers (the queueing
-pattern of client-go's workqueue). A failing handler is logged and never stops the informer.
+Subscribers get `Delta`s through a `Subscription` (`kaido.kube.queueing`): deltas for one object
+are delivered in order, one at a time, while different objects are handled concurrently.
 
 `Informers` holds one informer per (resource, namespace scope, label selector), so every
 controller and the API read the same cache.
@@ -20,23 +19,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from kaido.core.clock import Clock
-from kaido.kube.cache import CacheState, Delta, Key, apply_event, compact, replace_all, strip_bulky_fields
+from kaido.kube.cache import CacheState, Delta, apply_event, compact, replace_all, strip_bulky_fields
 from kaido.kube.client import Kube, WatchEvent
 from kaido.kube.errors import Gone, KubeError
+from kaido.kube.queueing import Handler, Subscription
 from kaido.kube.resources import Resource
 
 __all__ = ["Handler", "Informer", "InformerStats", "Informers", "Subscription", "Transform"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Delta], Awaitable[None]]
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
 _SHORT_WATCH: Final = 1.0  # s: a watch that ends sooner with nothing received counts as a failure
 
@@ -55,88 +53,6 @@ class InformerStats:
     last_event_at: datetime | None  # clock time of the last watch event or bookmark
     resource_version: str  # where the next watch resumes
     queue_depth: int  # deltas waiting for subscribers, across subscriptions
-
-
-class Subscription:
-    """One subscriber's queues: deltas per object key, handed to a small pool of workers.
-
-    A key is handed to at most one worker at a time and its deltas are taken in order, so one
-    object's changes never overtake each other; a slow object holds up only itself.
-    """
-
-    def __init__(self, handler: Handler, *, name: str, workers: int, on_close: Callable[[Subscription], None]) -> None:
-        if workers < 1:
-            raise ValueError(f"subscription {name!r} needs at least one worker, not {workers}")
-        self.name = name
-        self._handler = handler
-        self._workers = workers
-        self._on_close = on_close
-        self._pending: dict[Key, deque[Delta]] = {}  # a key is here while queued for or held by a worker
-        self._ready: asyncio.Queue[Key] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._closed = False
-
-    @property
-    def pending(self) -> int:
-        """Deltas not yet handed to the handler."""
-        return sum(len(queue) for queue in self._pending.values())
-
-    def push(self, delta: Delta) -> None:
-        """Queue `delta` behind any earlier delta for the same object."""
-        if self._closed:
-            return
-        queue = self._pending.get(delta.key)
-        if queue is not None:
-            queue.append(delta)  # the key is already queued or being handled; its worker will come back
-            return
-        self._pending[delta.key] = deque([delta])
-        self._idle.clear()
-        self._ready.put_nowait(delta.key)
-        if not self._tasks:
-            loop = asyncio.get_running_loop()
-            for number in range(self._workers):
-                task = loop.create_task(self._work(), name=f"kaido-subscriber-{self.name}-{number}")
-                self._tasks.add(task)
-
-    async def join(self) -> None:
-        """Wait until every queued delta has been handled."""
-        await self._idle.wait()
-
-    async def close(self) -> None:
-        """Stop delivering: unsubscribe, drop what is queued and cancel the workers."""
-        if self._closed:
-            return
-        self._closed = True
-        self._on_close(self)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        self._pending.clear()
-        self._idle.set()
-
-    async def _work(self) -> None:
-        while True:
-            key = await self._ready.get()
-            queue = self._pending[key]
-            delta = queue.popleft()
-            try:
-                await self._handler(delta)
-            except Exception:
-                log.exception(
-                    "subscriber %s failed on %s %s; continuing with the next change",
-                    self.name,
-                    delta.type,
-                    "/".join(part for part in key if part),
-                )
-            if queue:
-                self._ready.put_nowait(key)  # to the back: other objects get their turn
-            else:
-                del self._pending[key]
-                if not self._pending:
-                    self._idle.set()
 
 
 class _Backoff:
