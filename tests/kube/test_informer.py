@@ -15,7 +15,8 @@ import pytest
 from kaido.core.clock import RealClock
 from kaido.kube.cache import LAST_APPLIED, Delta, Key
 from kaido.kube.client import Kube
-from kaido.kube.informer import Informer, Informers, Subscription
+from kaido.kube.informer import Informer, Informers
+from kaido.kube.queueing import Subscription
 from kaido.kube.resources import CONFIGMAPS, NODES, PODS, Resource
 from kaido.sim.cluster import SimCluster
 from kaido.sim.faults import Faults, parse_faults
