@@ -21,15 +21,14 @@ from prometheus_client import CollectorRegistry
 
 from kaido.config import Policy, parse_policy
 from kaido.controllers.scaler import Scaler
-from kaido.core.clock import Clock, ManualClock, RealClock, ScaledClock
+from kaido.core.clock import Clock, ManualClock, RealClock
 from kaido.kube.client import Kube
 from kaido.kube.informer import Informer
 from kaido.kube.resources import DEPLOYMENTS, HPAS, NAMESPACES, PODS, Resource
 from kaido.remediate.executor import Executor
 from kaido.remediate.ratelimit import Limit, RateLimiter
-from kaido.sim.cluster import SimCluster
 from kaido.store import Sample, Store
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, fast_control_plane
 
 BACKEND = "backend-deployment"
 BEHAVIOR = {
@@ -107,9 +106,8 @@ async def eventually(check: Callable[[], bool], *, within: float = 10, what: str
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
-    cluster = SimCluster(clock=ScaledClock(20), seed=7)
-    thread = SimThread(kubeconfig=tmp_path_factory.mktemp("scaler") / "kubeconfig", cluster=cluster, runtime=True)
-    yield thread.start()
+    thread = fast_control_plane(tmp_path_factory.mktemp("scaler") / "kubeconfig", seed=7)
+    yield thread
     thread.stop()
 
 

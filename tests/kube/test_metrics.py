@@ -10,7 +10,6 @@ from typing import Any
 import httpx2
 import pytest
 
-from kaido.core import ScaledClock
 from kaido.kube.client import Kube
 from kaido.kube.errors import KubeError, MetricsUnavailable
 from kaido.kube.metrics import (
@@ -22,9 +21,8 @@ from kaido.kube.metrics import (
     pod_usage,
 )
 from kaido.kube.resources import DEPLOYMENTS, NAMESPACES
-from kaido.sim.cluster import SimCluster
 from tests.kube.conftest import FAST_RETRY
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, fast_control_plane
 
 POD_METRICS = {
     "kind": "PodMetrics",
@@ -86,9 +84,8 @@ def test_bad_go_durations(text: str) -> None:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
     """A simulator with its control plane running 20x faster than real time, so pods start and report usage."""
-    cluster = SimCluster(clock=ScaledClock(20), seed=9)
-    thread = SimThread(kubeconfig=tmp_path_factory.mktemp("metrics") / "kubeconfig", cluster=cluster, runtime=True)
-    yield thread.start()
+    thread = fast_control_plane(tmp_path_factory.mktemp("metrics") / "kubeconfig", seed=9)
+    yield thread
     thread.stop()
 
 

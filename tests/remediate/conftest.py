@@ -8,25 +8,22 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from kaido.core.clock import RealClock, ScaledClock
+from kaido.core.clock import RealClock
 from kaido.kube.client import Kube
 from kaido.kube.resources import NAMESPACES
 from kaido.remediate.executor import Executor
 from kaido.remediate.ports import ClusterWriter
 from kaido.remediate.ratelimit import Limit, RateLimiter
-from kaido.sim.cluster import SimCluster
 from kaido.store import Store
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, fast_control_plane
 
 MakeExecutor = Callable[..., Executor]
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
-    # Twenty times real time: pods start and become ready within a fraction of a second.
-    cluster = SimCluster(clock=ScaledClock(20), seed=21)
-    thread = SimThread(kubeconfig=tmp_path_factory.mktemp("remediate") / "kubeconfig", cluster=cluster, runtime=True)
-    yield thread.start()
+    thread = fast_control_plane(tmp_path_factory.mktemp("remediate") / "kubeconfig", seed=21)
+    yield thread
     thread.stop()
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kaido.core.clock import ScaledClock
 from kaido.sim.cluster import ADMIN_USER, SimCluster
 from kaido.sim.control_plane import control_plane
 from kaido.sim.runtime import Runtime
@@ -115,6 +116,12 @@ class SimThread:
             self._loop.call_soon_threadsafe(self._server.stop)
         if self._thread is not None:
             self._thread.join(timeout=30)
+
+
+def fast_control_plane(kubeconfig: Path, *, seed: int, speed: float = 20) -> SimThread:
+    """A started simulator whose control plane runs `speed` times real time: pods start and report usage fast."""
+    cluster = SimCluster(clock=ScaledClock(speed), seed=seed)
+    return SimThread(kubeconfig=kubeconfig, cluster=cluster, runtime=True).start()
 
 
 def kubectl_binaries() -> list[tuple[str, Path]]:
