@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -73,12 +73,15 @@ class Agent:
         self.supervisor = Supervisor(clock)
         self.informers = Informers(kube, clock=clock)
         scopes: tuple[str | None, ...] = options.namespaces or (None,)
-        self._pods = [self.informers.add(PODS, namespace=ns) for ns in scopes]
-        self._replicasets = [self.informers.add(REPLICASETS, namespace=ns) for ns in scopes]
-        self._deployments = [self.informers.add(DEPLOYMENTS, namespace=ns) for ns in scopes]
-        self._hpas = [self.informers.add(HPAS, namespace=ns) for ns in scopes]
-        self._events = [self.informers.add(EVENTS, namespace=ns) for ns in scopes]
+        # Each resource read as one cache across the namespace scopes, shared by every controller.
+        watched = {"pods": PODS, "replicasets": REPLICASETS, "deployments": DEPLOYMENTS, "hpas": HPAS, "events": EVENTS}
+        self.caches: dict[str, Any] = {
+            name: _Merged([self.informers.add(resource, namespace=ns) for ns in scopes])
+            for name, resource in watched.items()
+        }
         self._nodes = self.informers.add(NODES) if not options.namespaces else None
+        if self._nodes is not None:
+            self.caches["nodes"] = self._nodes
         self._policy_cm: Informer | None = None
         if options.policy_configmap:
             self._policy_cm = self.informers.add(CONFIGMAPS, namespace=options.own_namespace)
@@ -111,9 +114,9 @@ class Agent:
         )
         self.monitor = Monitor(
             kube=kube,
-            pods=_Merged(self._pods),
+            pods=self.caches["pods"],
             nodes=self._nodes,
-            replicasets=_Merged(self._replicasets),
+            replicasets=self.caches["replicasets"],
             store=store,
             clock=clock,
             policy=lambda: self.holder.current,
@@ -121,9 +124,9 @@ class Agent:
             scopes=scopes,
         )
         self.scaler = Scaler(
-            hpas=_Merged(self._hpas),
-            deployments=_Merged(self._deployments),
-            pods=_Merged(self._pods),
+            hpas=self.caches["hpas"],
+            deployments=self.caches["deployments"],
+            pods=self.caches["pods"],
             store=store,
             executor=self.executor,
             clock=clock,
@@ -133,18 +136,9 @@ class Agent:
             nodes=self._nodes,
         )
         self.escalations: dict[str, Finding] = {}  # incident id -> a healing-escalated finding, for alert rules
-        sources: dict[str, Any] = {
-            "pods": _Merged(self._pods),
-            "replicasets": _Merged(self._replicasets),
-            "deployments": _Merged(self._deployments),
-            "hpas": _Merged(self._hpas),
-            "events": _Merged(self._events),
-        }
-        if self._nodes is not None:
-            sources["nodes"] = self._nodes
         self.healer = Healer(
             kube=kube,
-            informers=sources,
+            informers=self.caches,
             executor=self.executor,
             store=store,
             clock=clock,
@@ -196,8 +190,7 @@ class Agent:
         self.monitor.start()
         if self._policy_cm is not None:
             self._policy_cm.subscribe(self._on_policy_configmap, name="policy")
-        for informer in self._deployments:
-            informer.subscribe(self._on_workload, name="timeline")
+        self.caches["deployments"].subscribe(self._on_workload, name="timeline")
         await self.healer.start()
         await self.informers.start()
         self.supervisor.start("heartbeat", self._heartbeat)
@@ -211,7 +204,7 @@ class Agent:
         if self.options.policy_file:
             path = self.options.policy_file
             self.supervisor.start("policy-file", lambda: watch_file(self.holder, Path(path), clock=self.clock))
-        self.supervisor.start("announce-sync", self._announce_sync)
+        self.supervisor.start("announce-sync", self._after_sync(self._announce_sync))
         await stop.wait()
         await self.drain()
 
@@ -226,7 +219,9 @@ class Agent:
         await self.http_client.aclose()
         await self.store.close()
 
-    def _after_sync(self, factory: Any) -> Any:
+    def _after_sync(self, factory: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """`factory` started once every informer has its first list (readers must not see empty caches)."""
+
         async def run() -> None:
             while not self.informers.synced:
                 await self.clock.sleep(0.1)
@@ -235,8 +230,6 @@ class Agent:
         return run
 
     async def _announce_sync(self) -> None:
-        while not self.informers.synced:
-            await self.clock.sleep(0.1)
         counts = ", ".join(f"{len(i)} {i.resource.plural}" for i in self.informers)
         self._say("agent", f"caches synced: {counts}")
 
@@ -342,7 +335,7 @@ class Agent:
         return not waiting, waiting
 
     def health(self) -> dict[str, Any]:
-        pods = [p for i in self._pods for p in i.list()]
+        pods = self.caches["pods"].list()
         nodes = self._nodes.list() if self._nodes is not None else []
         summary = summarize(pods, nodes, list(self.monitor.findings.values())).to_json()
         return {
