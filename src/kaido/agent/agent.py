@@ -27,7 +27,7 @@ from kaido.analysis.changes import describe_workload_change
 from kaido.analysis.findings import Finding
 from kaido.analysis.health import summarize
 from kaido.config import Policy, PolicyHolder, parse_duration, watch_file
-from kaido.controllers.alerting import Alerting, ClusterMetrics, channels_for
+from kaido.controllers.alerting import Alerting, ClusterMetrics
 from kaido.controllers.healer import Healer
 from kaido.controllers.monitor import Monitor
 from kaido.controllers.scaler import Scaler
@@ -38,7 +38,8 @@ from kaido.kube.client import Kube
 from kaido.kube.informer import Informer, Informers
 from kaido.kube.lease import LeaderElector
 from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, EVENTS, HPAS, NODES, PODS, REPLICASETS, Resource
-from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError
+from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError, build_channels
+from kaido.notify.model import Channel
 from kaido.remediate.executor import Executor
 from kaido.remediate.planning import Transition
 from kaido.remediate.ratelimit import Limit, RateLimiter
@@ -256,14 +257,15 @@ class Agent:
         for f in resolved:
             self._say("resolved", f"resolved: {f.summary}", target=str(f.target))
 
-    def _channels(self, policy: Policy) -> dict[str, Any]:
-        return channels_for(
-            policy,
+    def _channels(self, policy: Policy) -> dict[str, Channel]:
+        """The policy's channels, rebuilt for each policy generation."""
+        return build_channels(
+            policy.alerts,
             environ=self.options.environ,
             http=self.http_client,
             clock=self.clock,
             kube=self.kube,
-            identity=self.options.identity,
+            reporting_instance=self.options.identity,
         )
 
     def _on_incident(self, incident: IncidentRecord, transition: Transition) -> None:

@@ -15,20 +15,25 @@ from pathlib import Path
 from kaido.agent.agent import Agent, AgentOptions
 from kaido.api.app import create_app
 from kaido.api.server import HttpServer
-from kaido.config import PolicyHolder, agent_environment, load_policy, process_environ
+from kaido.config import PolicyError, PolicyHolder, agent_environment, load_policy, process_environ
 from kaido.config.sections import Retention as RetentionPolicy
 from kaido.core.clock import Clock
 from kaido.kube.client import Kube
+from kaido.kube.errors import KubeError
 from kaido.kube.resources import PODS
-from kaido.store import Retention, Store
+from kaido.store import Retention, Store, StoreError
 
-__all__ = ["BootstrapError", "RunRequest", "run_agent"]
+__all__ = ["START_ERRORS", "BootstrapError", "RunRequest", "run_agent"]
 
 log = logging.getLogger(__name__)
 
 
 class BootstrapError(Exception):
     """The agent cannot start; the message says why and what to do."""
+
+
+# Every error that stops a start, each with a one-line message for the command line.
+START_ERRORS: tuple[type[Exception], ...] = (PolicyError, KubeError, StoreError, BootstrapError)
 
 
 @dataclass(frozen=True, kw_only=True)

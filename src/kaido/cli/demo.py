@@ -16,15 +16,12 @@ import click
 
 from kaido.agent.agent import Agent
 from kaido.agent.timeline import Entry
-from kaido.api.service import BootstrapError, RunRequest, run_agent
+from kaido.api.service import START_ERRORS, RunRequest, run_agent
 from kaido.cli.sim import load_scenario, resolve_scenario, start_server
-from kaido.config import PolicyError
 from kaido.core.clock import RealClock, ScaledClock
-from kaido.kube.errors import KubeError
 from kaido.sim.cluster import ADMIN_USER, SimCluster
 from kaido.sim.runtime import Runtime
 from kaido.sim.server import kubeconfig_document, write_kubeconfig
-from kaido.store import StoreError
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "examples" / "policy"
 MARKS = {
@@ -56,7 +53,7 @@ def demo(scenario: str, speed: float, port: int, duration: float | None, config_
     runtime = load_scenario(cluster, path)
     try:
         asyncio.run(_main(cluster, runtime, scenario=path.stem, policy=config_path, port=port, duration=duration))
-    except (PolicyError, KubeError, StoreError, BootstrapError) as e:
+    except START_ERRORS as e:
         raise click.ClickException(str(e)) from e
 
 

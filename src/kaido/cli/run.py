@@ -9,11 +9,8 @@ from pathlib import Path
 
 import click
 
-from kaido.api.service import BootstrapError, RunRequest, run_agent
-from kaido.config import PolicyError
+from kaido.api.service import START_ERRORS, RunRequest, run_agent
 from kaido.core.clock import RealClock
-from kaido.kube.errors import KubeError
-from kaido.store import StoreError
 
 
 @click.command()
@@ -52,7 +49,7 @@ def run(
     )
     try:
         asyncio.run(_main(request))
-    except (PolicyError, KubeError, StoreError, BootstrapError) as e:
+    except START_ERRORS as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:
         raise click.ClickException(f"cannot serve on port {port}: {e.strerror or e}") from e

@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx2
-
 from kaido.analysis.findings import Finding
 from kaido.analysis.health import restarts_in_window
 from kaido.analysis.status import parse_time, workload_of
 from kaido.analysis.usage import node_usage_percent, pod_usage_percent
-from kaido.config import Policy
 from kaido.controllers.monitor import Monitor
 from kaido.core.clock import Clock
-from kaido.kube.client import Kube
-from kaido.notify import AlertEngine, Dispatcher, MetricValue, Notification, build_channels
+from kaido.notify import AlertEngine, Dispatcher, MetricValue, Notification
 from kaido.notify.rules import workload_label
 
 __all__ = ["Alerting", "ClusterMetrics"]
@@ -121,12 +117,3 @@ class Alerting:
             if self.is_leader():
                 self.step()
             await self.clock.sleep(self.interval)
-
-
-def channels_for(
-    policy: Policy, *, environ: Mapping[str, str], http: httpx2.AsyncClient, clock: Clock, kube: Kube, identity: str
-) -> dict[str, Any]:
-    """The policy's channels, built once per policy generation."""
-    return build_channels(
-        policy.alerts, environ=environ, http=http, clock=clock, kube=kube, reporting_instance=identity
-    )
