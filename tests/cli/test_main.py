@@ -44,17 +44,3 @@ def test_console_script_is_installed() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert __version__ in completed.stdout
-
-
-# Commands whose capability is not built yet; each must say so and exit 2, never print fake output.
-NOT_YET_AVAILABLE = ["bench"]
-
-
-@pytest.mark.parametrize("command", NOT_YET_AVAILABLE)
-def test_unavailable_command_exits_2_with_one_line(command: str) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "kaido", command], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert completed.returncode == 2
-    assert completed.stdout == ""
-    assert completed.stderr.splitlines() == [f"kaido {command}: not available yet in kaido {__version__}"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -63,6 +63,8 @@ class PodRequests:
 class RequestStats:
     live: dict[str, PodRequests] = field(default_factory=dict)  # by pod uid
     retired: dict[tuple[str, frozenset[tuple[str, str]]], PodRequests] = field(default_factory=dict)
+    # Called with (namespace, pod labels, the requests) on every record: a benchmark's SLO meter.
+    observers: list[Callable[[str, Mapping[str, str], Sequence[Requests]], None]] = field(default_factory=list)
 
     def record(
         self, uid: str, namespace: str, name: str, labels: Mapping[str, str], requests: Iterable[Requests]
@@ -71,7 +73,10 @@ class RequestStats:
         if pod is None:
             pod = self.live[uid] = PodRequests(namespace, name, dict(labels))
         pod.labels = dict(labels)
-        pod.add(requests)
+        batches = tuple(requests)
+        pod.add(batches)
+        for observer in self.observers:
+            observer(namespace, pod.labels, batches)
 
     def retire(self, uid: str) -> None:
         """The pod is gone: keep its counts in the record of its namespace and labels."""

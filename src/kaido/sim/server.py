@@ -39,10 +39,11 @@ class SimServer:
     port: int = 6443
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    app: Any = None  # the ASGI app to serve (a wrapper around the simulator's); None: create_app(cluster)
 
     def __post_init__(self) -> None:
         config = uvicorn.Config(
-            create_app(self.cluster),
+            self.app if self.app is not None else create_app(self.cluster),
             host=self.host,
             port=self.port,
             log_level="warning",

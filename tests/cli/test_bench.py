@@ -1,0 +1,72 @@
+"""`kaido bench autoscale` end to end: a short synthetic trace through the simulator and the agent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.agent import KAIDO
+
+
+def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KAIDO), "bench", "autoscale", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture
+def step_trace(tmp_path: Path) -> Path:
+    """40 minutes: 10 at a base load, then the load jumps 3x for 30 minutes (timestamps, per minute)."""
+    rows = [f"2026-03-02 10:{minute:02d}:00,{600 if minute < 10 else 1800}" for minute in range(40)]
+    path = tmp_path / "step.csv"
+    path.write_text("timestamp,requests\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_json_report_has_both_policies_with_the_measures(step_trace: Path) -> None:
+    completed = run_bench("--trace", str(step_trace), "-o", "json", "--pod-capacity", "5")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert set(report) == {"hpa", "predictive"}
+    for policy in ("hpa", "predictive"):
+        result = report[policy]
+        for key in ("slo_violation_minutes", "pod_minutes", "max_replicas", "scaling_actions"):
+            assert isinstance(result[key], int | float), (policy, key, result)
+        assert result["minutes"] == 40
+        # 10 rps needs 2 pods at the 70 % target (5 rps each), 30 rps needs 9: the HPA scales up.
+        assert result["max_replicas"] >= 8
+        assert 2 * 40 <= result["pod_minutes"] <= result["max_replicas"] * 40
+        assert result["scaling_actions"] >= 1
+    # A threefold jump overloads the two pods until the HPA's new pods are ready.
+    assert report["hpa"]["slo_violation_minutes"] >= 1
+    assert report["hpa"]["failed_requests"] > 0
+
+
+def test_one_policy_and_a_window(step_trace: Path) -> None:
+    completed = run_bench(
+        "--trace", str(step_trace), "--policy", "hpa", "--start", "5m", "--duration", "10m", "--pod-capacity", "5"
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "SLO-violation minutes" in completed.stdout
+    assert " of 10" in completed.stdout  # ten minutes measured
+    assert "predictive" not in completed.stdout.split("\n")[0]
+
+
+def test_bad_trace_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,n\n0,many\n")
+    completed = run_bench("--trace", str(bad), "--step", "1m")
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines() == [f"Error: {bad}:2: the count 'many' is not a number"]
+
+
+def test_index_trace_without_step_assumes_minutes(tmp_path: Path) -> None:
+    trace = tmp_path / "index.csv"
+    trace.write_text("minute,count\n" + "".join(f"{i},300\n" for i in range(6)))
+    completed = run_bench("--trace", str(trace), "--policy", "hpa", "-o", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert "assuming --step 1m" in completed.stderr
+    assert json.loads(completed.stdout)["hpa"]["minutes"] == 6
