@@ -21,7 +21,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_index_trace_uses_the_step_as_resolution(tmp_path: Path) -> None:
     trace = read_trace(write(tmp_path, "minute_index,events\n0,60\n1,120\n3,30\n"), step=60)
     assert trace.resolution == 60
-    assert trace.counts == (60, 120, 0, 30)  # the missing index 2 is an empty bucket
+    assert trace.counts == (60.0, 120.0, 0.0, 30.0)  # the missing index 2 is an empty bucket
     assert trace.rates() == [1, 2, 0, 0.5]
     assert trace.start is None
 
@@ -40,7 +40,7 @@ def test_timestamp_trace_infers_its_resolution(tmp_path: Path, first: str) -> No
     third = first.replace("00:00:00", "00:00:30")
     trace = read_trace(write(tmp_path, f"ts,count\n{first},5\n{second},7\n{third},1\n"), step=None)
     assert trace.resolution == 10
-    assert trace.counts == (5, 7, 0, 1)
+    assert trace.counts == (5.0, 7.0, 0.0, 1.0)
     assert trace.start == datetime(2021, 8, 1, tzinfo=UTC)
 
 
@@ -48,9 +48,9 @@ def test_window_scale_and_rebin(tmp_path: Path) -> None:
     rows = "".join(f"{i},{i}\n" for i in range(10))
     trace = read_trace(write(tmp_path, "i,n\n" + rows), step=1)
     window = trace.window(offset=2, duration=4)
-    assert window.counts == (2, 3, 4, 5)
-    assert window.scaled(2).counts == (4, 6, 8, 10)
-    assert window.rebinned(2).counts == (5, 9)
+    assert window.counts == (2.0, 3.0, 4.0, 5.0)
+    assert window.scaled(2).counts == (4.0, 6.0, 8.0, 10.0)
+    assert window.rebinned(2).counts == (5.0, 9.0)
     assert window.rebinned(2).resolution == 2
     with pytest.raises(TraceError, match="outside the trace"):
         trace.window(offset=10)
