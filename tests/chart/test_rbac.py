@@ -23,6 +23,7 @@ WATCHED: Grants = {
     ("", "pods"): {"list", "watch", "delete"},
     ("", "pods/eviction"): {"create"},
     ("", "events"): {"list", "watch", "create"},
+    ("", "services"): {"list", "watch"},
     ("apps", "deployments"): {"get", "list", "watch", "patch"},
     ("apps", "deployments/scale"): {"patch"},
     ("apps", "replicasets"): {"list", "watch", "patch"},

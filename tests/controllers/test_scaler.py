@@ -1,7 +1,8 @@
 """The scaler against the simulator over HTTP: HPAs from the policy, drift, foreign HPAs, predictive minReplicas.
 
 A real client, real informers, a real executor and a real store; the predictive tests write a
-synthetic CPU history into the store at past timestamps and move the scaler's own clock.
+synthetic CPU (and request-rate) history into the store at past timestamps and move the scaler's
+own clock.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from kaido.controllers.scaler import Scaler
 from kaido.core.clock import Clock, ManualClock, RealClock
 from kaido.kube.client import Kube
 from kaido.kube.informer import Informer
-from kaido.kube.resources import DEPLOYMENTS, HPAS, NAMESPACES, PODS, Resource
+from kaido.kube.resources import DEPLOYMENTS, HPAS, NAMESPACES, PODS, SERVICES, Resource
 from kaido.remediate.executor import Executor
 from kaido.remediate.ratelimit import Limit, RateLimiter
 from kaido.store import Sample, Store
@@ -40,8 +41,10 @@ BEHAVIOR = {
 }
 
 
-def policy_text(ns: str, *, scaling: str = "enforce", predictive: str = "enforce") -> str:
-    """The brief's backend-hpa (examples/policy/chatbot-dev.yaml) in namespace `ns`."""
+def policy_text(
+    ns: str, *, scaling: str = "enforce", predictive: str = "enforce", signal: str = "auto", extra: str = ""
+) -> str:
+    """The brief's backend-hpa (examples/policy/chatbot-dev.yaml) in namespace `ns`; `extra` goes under scaling."""
     return f"""
 modes: {{scaling: {scaling}, predictive: {predictive}}}
 scaling:
@@ -64,7 +67,8 @@ scaling:
     horizon: 10m
     interval: 1m
     minHistory: 1h
-"""
+    signal: {signal}
+{extra}"""
 
 
 def deployment(name: str, *, cpu: str = "100m") -> dict[str, Any]:
@@ -140,6 +144,7 @@ class Rig:
     store: Store
     hpas: Informer
     deployments: Informer
+    services: Informer
     clock: Clock
     policy: Policy
     said: list[str] = field(default_factory=list)
@@ -165,6 +170,7 @@ class Rig:
             policy=lambda: self.policy,
             is_leader=lambda: True,
             on_decision=self.said.append,
+            services=self.services,
             hpa_interval=0.2,
         )
         return self.scaler
@@ -209,7 +215,8 @@ async def make_rig(kube: Kube, ns: str, store: Store) -> AsyncIterator[Callable[
     async def make(*, clock: Clock | None = None, **modes: str) -> Rig:
         hpas = Informer(kube, HPAS, namespace=ns, clock=RealClock())
         deployments = Informer(kube, DEPLOYMENTS, namespace=ns, clock=RealClock())
-        for informer in (hpas, deployments):
+        services = Informer(kube, SERVICES, namespace=ns, clock=RealClock())
+        for informer in (hpas, deployments, services):
             informers.append(informer)
             tasks.append(asyncio.create_task(informer.run()))
             await informer.synced.wait()
@@ -219,6 +226,7 @@ async def make_rig(kube: Kube, ns: str, store: Store) -> AsyncIterator[Callable[
             store,
             hpas,
             deployments,
+            services,
             clock or RealClock(),
             parse_policy(policy_text(ns, **modes), source="test"),
         )
@@ -468,6 +476,112 @@ async def test_predictive_observe_and_recommend_do_not_change_the_hpa(
     assert recommended.outcome == "recommended", recommended.explanation
     assert [r.state for r in rig.actions("SetHPAMinReplicas")] == ["dry-run"]
     assert (await rig.live())["spec"]["minReplicas"] == 2
+
+
+# -- the load signal: request rate when there is history of it, else CPU -----------------------------
+
+SERVICE = "backend-service"
+RPS_PER_CORE = 1000.0  # the synthetic request rate: 50 rps all day, 450 rps at the daily peak
+
+
+def backend_service(name: str = SERVICE) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": BACKEND}, "ports": [{"port": 80, "targetPort": 8000}]},
+    }
+
+
+async def write_request_rates(
+    store: Store, ns: str, load: Callable[[datetime], float], *, start: datetime, end: datetime, service: str = SERVICE
+) -> None:
+    """One request-rate sample a minute, as the collector stores it, tracking `load` with 3% seeded noise."""
+    rng = random.Random(11)
+    labels = (("namespace", ns), ("service", service))
+    samples = []
+    at = start
+    while at <= end:
+        samples.append(
+            Sample("service_requests_per_second", labels, at, load(at) * RPS_PER_CORE * (1 + rng.uniform(-0.03, 0.03)))
+        )
+        at += timedelta(minutes=1)
+    await store.add_samples(samples)
+    await store.flush()
+
+
+async def with_service(rig: Rig, kube: Kube, name: str = SERVICE) -> None:
+    await kube.create(SERVICES, backend_service(name), namespace=rig.ns)
+    await eventually(lambda: rig.services.get(name, rig.ns) is not None, what="the Service in the cache")
+
+
+async def test_the_request_rate_is_the_load_signal_when_its_history_exists(
+    make_rig: Callable[..., Awaitable[Rig]], store: Store, kube: Kube, ns: str
+) -> None:
+    clock = ManualClock(DAY0 + timedelta(days=3, hours=13, minutes=52))
+    await write_history(store, ns, daily_peak, start=DAY0, end=clock.now())
+    await write_request_rates(store, ns, daily_peak, start=DAY0, end=clock.now())
+    rig = await make_rig(clock=clock)
+    assert rig.scaler is not None
+    await with_service(rig, kube)  # found by its selector: the policy names no service
+    await managed_hpa(rig)
+    [raised] = await rig.scaler.predict()
+    assert raised.outcome == "raised", raised.explanation
+    # 450 rps at the peak on pods that are at 70 % CPU with 70 rps each.
+    assert re.search(r"predicted [3-5]\d\d rps at 14:0\d ± \d+; 7\d rps per pod at 70% CPU", raised.explanation), (
+        raised.explanation
+    )
+    assert "minReplicas 2 → 6" in raised.explanation
+    assert f"using the request rate of service {ns}/{SERVICE}" in raised.explanation
+    assert (await rig.live())["spec"]["minReplicas"] == 6
+    assert any("rps" in text for text in rig.said)
+
+
+async def test_without_request_rate_history_the_scaler_says_it_uses_cpu(
+    make_rig: Callable[..., Awaitable[Rig]], store: Store, kube: Kube, ns: str
+) -> None:
+    clock = ManualClock(DAY0 + timedelta(days=3, hours=13, minutes=52))
+    await write_history(store, ns, daily_peak, start=DAY0, end=clock.now())
+    rig = await make_rig(clock=clock, predictive="observe")
+    assert rig.scaler is not None
+    await with_service(rig, kube)
+    await managed_hpa(rig)
+    [decision] = await rig.scaler.predict()
+    assert "CPU cores at 14:0" in decision.explanation and "rps" not in decision.explanation
+    assert f"no request-rate history for service {ns}/{SERVICE}; using CPU" in decision.explanation
+    assert "minReplicas 2 → 6" in decision.explanation
+    # Request-rate history of another Service does not count for this workload.
+    await write_request_rates(store, ns, daily_peak, start=DAY0, end=clock.now(), service="other")
+    [again] = await rig.scaler.predict()
+    assert f"no request-rate history for service {ns}/{SERVICE}; using CPU" in again.explanation
+    # Unless the policy names that Service; and `signal: cpu` ignores request rates altogether.
+    named = f"  workloads: []\n  hpas:\n    - {{name: backend-hpa, target: deployment/{BACKEND}, namespace: {ns}, "
+    named += "minReplicas: 2, maxReplicas: 10, cpuUtilization: 70, service: other}"
+    rig.policy = parse_policy(
+        f"modes: {{predictive: observe}}\nscaling:\n{named}\n  predictive: {{minHistory: 1h}}", source="test"
+    )
+    [by_name] = await rig.scaler.predict()
+    assert f"using the request rate of service {ns}/other" in by_name.explanation, by_name.explanation
+    assert " rps at 14:0" in by_name.explanation
+    rig.policy = parse_policy(policy_text(ns, predictive="observe", signal="cpu"), source="test")
+    [forced] = await rig.scaler.predict()
+    assert "using CPU (signal: cpu in the policy)" in forced.explanation
+    assert "CPU cores at 14:0" in forced.explanation
+
+
+async def test_signal_requests_without_a_service_falls_back_and_says_why(
+    make_rig: Callable[..., Awaitable[Rig]], store: Store, ns: str
+) -> None:
+    clock = ManualClock(DAY0 + timedelta(days=3, hours=13, minutes=52))
+    await write_history(store, ns, daily_peak, start=DAY0, end=clock.now())
+    rig = await make_rig(clock=clock, signal="requests")
+    assert rig.scaler is not None
+    await managed_hpa(rig)
+    [decision] = await rig.scaler.predict()
+    assert decision.outcome == "fallback", decision.explanation
+    assert f"no Service selects the pods of deployment {ns}/{BACKEND}" in decision.explanation
+    assert "falling back to the plain HPA" in decision.explanation
+    assert rig.actions("SetHPAMinReplicas") == []
 
 
 def test_an_existing_hpa_is_adopted_only_when_the_policy_says_so() -> None:

@@ -31,6 +31,11 @@ No secrets (the write token is a mounted file), no pods/exec, no wildcards.
   apiGroups: [""]
   resources: [events]
   verbs: [list, watch, create]
+# kube informers: Services, so the scaler finds the Service in front of a workload (its request rate)
+- scope: watched
+  apiGroups: [""]
+  resources: [services]
+  verbs: [list, watch]
 # agent: the policy ConfigMap (hot reload), watched in the agent's own namespace only
 - scope: own
   apiGroups: [""]

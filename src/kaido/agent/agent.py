@@ -30,6 +30,7 @@ from kaido.config import Policy, PolicyHolder, parse_duration, watch_file
 from kaido.controllers.alerting import Alerting, ClusterMetrics
 from kaido.controllers.healer import Healer
 from kaido.controllers.monitor import Monitor
+from kaido.controllers.requests import RequestRates
 from kaido.controllers.scaler import Scaler
 from kaido.core.clock import Clock
 from kaido.core.refs import ObjectRef, parse_target
@@ -37,7 +38,17 @@ from kaido.kube.cache import Delta
 from kaido.kube.client import Kube
 from kaido.kube.informer import Informer, Informers
 from kaido.kube.lease import LeaderElector
-from kaido.kube.resources import CONFIGMAPS, DEPLOYMENTS, EVENTS, HPAS, NODES, PODS, REPLICASETS, Resource
+from kaido.kube.resources import (
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    EVENTS,
+    HPAS,
+    NODES,
+    PODS,
+    REPLICASETS,
+    SERVICES,
+    Resource,
+)
 from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError, build_channels
 from kaido.notify.model import Channel
 from kaido.remediate.executor import Executor
@@ -80,6 +91,8 @@ class Agent:
             name: _Merged([self.informers.add(resource, namespace=ns) for ns in scopes])
             for name, resource in watched.items()
         }
+        # The scaler's alone (the healer checks its caches by name): the Service in front of a workload.
+        self._services = _Merged([self.informers.add(SERVICES, namespace=ns) for ns in scopes])
         self._nodes = self.informers.add(NODES) if not options.namespaces else None
         if self._nodes is not None:
             self.caches["nodes"] = self._nodes
@@ -135,6 +148,7 @@ class Agent:
             is_leader=lambda: self.elector.is_leader,
             on_decision=lambda text: self._say("scaling", text),
             nodes=self._nodes,
+            services=self._services,
         )
         self.escalations: dict[str, Finding] = {}  # incident id -> a healing-escalated finding, for alert rules
         self.healer = Healer(
@@ -153,6 +167,14 @@ class Agent:
             identity=options.identity,
         )
         self.http_client = httpx2.AsyncClient(timeout=30)
+        self.request_rates = RequestRates(
+            kube=kube,
+            store=store,
+            clock=clock,
+            policy=lambda: self.holder.current,
+            http=self.http_client,
+            scopes=scopes,
+        )
         self.alert_engine = AlertEngine(
             settings=lambda: self.holder.current.alerts,
             store=store,
@@ -198,6 +220,7 @@ class Agent:
         self.supervisor.start("leader-election", self.elector.run)
         self.supervisor.start("monitor-health", self._after_sync(self.monitor.run_health))
         self.supervisor.start("monitor-usage", self._after_sync(self.monitor.run_usage))
+        self.supervisor.start("request-rates", self._after_sync(self.request_rates.run))
         await self.dispatcher.start()
         self.supervisor.start("alerts", self._after_sync(self.alerting.run))
         self.supervisor.start("scaler", self._after_sync(self.scaler.run))

@@ -1,14 +1,21 @@
-"""Scaling settings: the HorizontalPodAutoscalers kaido manages, and predictive scaling.
+"""Scaling settings: the HorizontalPodAutoscalers kaido manages, the Deployments it scales directly, and
+predictive scaling with its load signal.
 
 An `HPASpec` is what the brief's `hpa-config` describes: a target workload, replica bounds,
 utilization targets and an autoscaling/v2 `behavior`. The behavior is kept as the API's own JSON
 shape (a TypedDict), so the scaler copies it into the HPA body unchanged, while the loader still
-rejects unknown keys and bad values in it with their paths.
+rejects unknown keys and bad values in it with their paths. A `WorkloadSpec` is a Deployment
+without an HPA that kaido scales itself, within the same kind of bounds and behavior rules.
+
+`RequestRateSettings` says where request rates come from (the simulator's `/metrics`, or a
+Prometheus query); with them, predictive scaling forecasts requests per second instead of CPU.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired, Self
+import re
+from typing import Annotated, Final, Literal, NotRequired, Self
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator, with_config
 from typing_extensions import TypedDict  # pydantic needs typing_extensions' TypedDict on Python 3.11
@@ -18,12 +25,34 @@ from kaido.config.durations import Duration, strip_percent
 from kaido.core.errors import ObjectRefError
 from kaido.core.refs import ObjectRef, parse_target
 
-__all__ = ["HPABehavior", "HPAScalingPolicy", "HPAScalingRules", "HPASpec", "PredictiveSettings", "ScalingSettings"]
+__all__ = [
+    "DEFAULT_REQUEST_QUERY",
+    "HPABehavior",
+    "HPAScalingPolicy",
+    "HPAScalingRules",
+    "HPASpec",
+    "PredictiveSettings",
+    "RequestRateSettings",
+    "ScalingSettings",
+    "WorkloadSpec",
+]
 
 _SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
+_SERVICE_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1035 label, as Services are named
+
+DEFAULT_REQUEST_QUERY: Final = "sum by (namespace, service) (rate(kaido_sim_http_requests_total[2m]))"
 
 Utilization = Annotated[int, BeforeValidator(strip_percent), Field(ge=1)]
 """An HPA target: average usage as a % of requests (above 100 is valid), written 70 or "70%"."""
+
+
+def _service_name(name: str | None) -> str | None:
+    if name is not None and not _SERVICE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a Service name (lower-case letters, digits and '-', starting with a letter); "
+            "name the Service in front of the workload, without its namespace"
+        )
+    return name
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -64,6 +93,12 @@ class HPASpec(PolicyModel):
     memory_utilization: Utilization | None = None
     behavior: HPABehavior | None = None
     adopt: bool = False  # take over an existing HPA of this name that kaido did not create (it gets kaido's label)
+    service: str | None = None  # the Service in front of the workload; None: the Service selecting its pods
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, name: str | None) -> str | None:
+        return _service_name(name)
 
     @field_validator("target")
     @classmethod
@@ -94,6 +129,86 @@ class HPASpec(PolicyModel):
         return self.name or self.ref.name
 
 
+class WorkloadSpec(PolicyModel):
+    """A Deployment without an HPA that kaido scales itself: forecast and live usage, within the bounds."""
+
+    target: str  # "deployment/api"; a bare name is a Deployment
+    namespace: str
+    min_replicas: int = Field(default=1, ge=1)
+    max_replicas: int = Field(ge=1)
+    cpu_utilization: Utilization  # the CPU target per-pod capacity and the usage-based count are measured at
+    behavior: HPABehavior | None = None  # rate limits and stabilization, as an HPA's; None: the HPA defaults
+    service: str | None = None  # the Service in front of the workload; None: the Service selecting its pods
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, name: str | None) -> str | None:
+        return _service_name(name)
+
+    @field_validator("target")
+    @classmethod
+    def _deployment_target(cls, target: str) -> str:
+        try:
+            ref = parse_target(target, namespace=None)
+        except ObjectRefError as e:
+            raise ValueError(str(e)) from e
+        if ref.kind != "Deployment":
+            raise ValueError(
+                f"{target!r} is a {ref.kind}; kaido scales Deployments directly (their pods' history is what it "
+                "forecasts); give other kinds an HPA under scaling.hpas"
+            )
+        return target
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(f"maxReplicas ({self.max_replicas}) is below minReplicas ({self.min_replicas})")
+        return self
+
+    @property
+    def ref(self) -> ObjectRef:
+        """The Deployment."""
+        return parse_target(self.target, namespace=self.namespace)
+
+
+class RequestRateSettings(PolicyModel):
+    """Where request rates come from; each is stored as `service_requests_per_second{namespace, service}`."""
+
+    source: Literal["none", "simulator", "prometheus"] = "none"  # simulator: the API server's /metrics
+    url: str | None = None  # Prometheus' base URL; required for source prometheus
+    query: str = DEFAULT_REQUEST_QUERY  # PromQL giving one rate per (namespace, service)
+    interval: Duration = Field(default=30.0, gt=0)  # how often rates are read
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{url!r} is not an http(s) URL; write Prometheus' base URL, e.g. {_PROMETHEUS_EXAMPLE}")
+        return url.rstrip("/")
+
+    @field_validator("query")
+    @classmethod
+    def _query_not_empty(cls, query: str) -> str:
+        if not query.strip():
+            raise ValueError(f"the query is empty; the default is {DEFAULT_REQUEST_QUERY!r}")
+        return query
+
+    @model_validator(mode="after")
+    def _url_for_prometheus(self) -> Self:
+        if self.source == "prometheus" and self.url is None:
+            raise ValueError(
+                f"url: required when source is prometheus; set requestRate.url to Prometheus' base URL, "
+                f"e.g. {_PROMETHEUS_EXAMPLE}"
+            )
+        return self
+
+
+_PROMETHEUS_EXAMPLE: Final = "http://prometheus.monitoring:9090"
+
+
 class PredictiveSettings(PolicyModel):
     """Forecast load and raise an HPA's minReplicas ahead of predicted peaks (never above its max)."""
 
@@ -104,12 +219,16 @@ class PredictiveSettings(PolicyModel):
     max_error: float = Field(default=0.3, gt=0, le=1)  # a forecast missing by more (relative) is not used
     hysteresis: float = Field(default=0.2, ge=0, lt=1)  # lower minReplicas only when the forecast drops this much
     max_step: int = Field(default=4, ge=1)  # at most this many replicas added to minReplicas at once
+    # auto: the request rate when the workload's Service has enough of its history, else CPU
+    signal: Literal["auto", "requests", "cpu"] = "auto"
+    request_rate: RequestRateSettings = Field(default_factory=RequestRateSettings)
 
 
 class ScalingSettings(PolicyModel):
-    """HPAs managed from the policy, and predictive scaling."""
+    """HPAs managed from the policy, Deployments scaled directly, and predictive scaling."""
 
     hpas: list[HPASpec] = Field(default_factory=list)
+    workloads: list[WorkloadSpec] = Field(default_factory=list)
     predictive: PredictiveSettings = Field(default_factory=PredictiveSettings)
 
     @field_validator("hpas")
@@ -122,3 +241,28 @@ class ScalingSettings(PolicyModel):
                 raise ValueError(f"hpas[{index}] targets {ref} again (first in hpas[{seen[ref]}]); keep one")
             seen[ref] = index
         return hpas
+
+    @field_validator("workloads")
+    @classmethod
+    def _one_entry_per_workload(cls, workloads: list[WorkloadSpec]) -> list[WorkloadSpec]:
+        seen: dict[ObjectRef, int] = {}
+        for index, spec in enumerate(workloads):
+            ref = spec.ref
+            if ref in seen:
+                raise ValueError(f"workloads[{index}] is {ref} again (first in workloads[{seen[ref]}]); keep one")
+            seen[ref] = index
+        return workloads
+
+    @model_validator(mode="after")
+    def _hpa_or_direct(self) -> Self:
+        by_hpa = {spec.ref: index for index, spec in enumerate(self.hpas)}
+        for index, spec in enumerate(self.workloads):
+            ref = spec.ref
+            if ref in by_hpa:
+                hpa = self.hpas[by_hpa[ref]]
+                raise ValueError(
+                    f"workloads[{index}] (deployment {ref.key}) is also in hpas[{by_hpa[ref]}] "
+                    f"(HPA {hpa.namespace}/{hpa.hpa_name}); an HPA and kaido's direct scaling would fight "
+                    "over its replicas, so list it in one of the two"
+                )
+        return self

@@ -5,9 +5,10 @@ says what to do: create it (missing), correct it (drift in a field kaido owns), 
 or nothing and report a conflict — an HPA of that name, or another HPA on the same workload, that
 kaido did not create (it lacks `app.kubernetes.io/managed-by: kaido`). kaido never deletes an HPA:
 one it created that is no longer in the policy is reported as orphaned and left in place.
+`hpa_scaling` finds any HPA on a workload, which rules out scaling that workload directly.
 
 `ScalerDecision` is what the scaler keeps for `decisions()` (the API) and announces on the
-timeline, for HPA management and predictive scaling alike.
+timeline, for HPA management, predictive scaling and direct scaling alike.
 """
 
 from __future__ import annotations
@@ -19,13 +20,25 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from kaido.analysis.hpa.objects import hpa_from_object
+from kaido.analysis.hpa.spec import Behavior
 from kaido.analysis.hpa_spec import Difference, desired_hpa_spec, hpa_differences, scale_target_of
-from kaido.config.scaling import HPASpec
+from kaido.config.scaling import HPABehavior, HPASpec
 from kaido.core.refs import ObjectRef
 from kaido.kube.resources import resource_for
 from kaido.remediate.executor import MANAGED_BY
 
-__all__ = ["HPAPlan", "ScalerDecision", "desired_spec", "hpa_ref", "is_managed", "orphaned_hpas", "plan_hpa"]
+__all__ = [
+    "HPAPlan",
+    "ScalerDecision",
+    "behavior_rules",
+    "desired_spec",
+    "hpa_ref",
+    "hpa_scaling",
+    "is_managed",
+    "orphaned_hpas",
+    "plan_hpa",
+]
 
 HPA_KIND = "HorizontalPodAutoscaler"
 PlanKind = Literal["create", "correct", "in-sync", "conflict"]
@@ -35,11 +48,11 @@ PlanKind = Literal["create", "correct", "in-sync", "conflict"]
 class ScalerDecision:
     """One decision of the scaler, with its explanation and, when an action ran, its audit record."""
 
-    kind: Literal["hpa", "predictive"]
+    kind: Literal["hpa", "predictive", "direct"]
     at: datetime
-    target: str  # the HPA, as str(ObjectRef)
+    target: str  # the HPA (the Deployment for direct scaling), as str(ObjectRef)
     workload: str  # the scaled workload, as str(ObjectRef)
-    outcome: str  # created, corrected, drift, in-sync, conflict, orphaned, raised, lowered, held, fallback, ...
+    outcome: str  # created, corrected, drift, in-sync, conflict, orphaned, raised, lowered, scaled up, held, ...
     mode: str  # the capability's mode when it was decided
     explanation: str
     action: Mapping[str, Any] | None = None  # ActionRecord.to_json() of the action taken or tried
@@ -140,3 +153,20 @@ def orphaned_hpas(specs: Iterable[HPASpec], hpas: Iterable[Mapping[str, Any]]) -
         if is_managed(hpa) and (meta.get("namespace"), meta.get("name")) not in named:
             found.append(hpa)
     return found
+
+
+def hpa_scaling(workload: ObjectRef, hpas: Iterable[Mapping[str, Any]]) -> str | None:
+    """The name of an HPA (anyone's) that scales `workload`, if any: kaido must not scale it directly."""
+    for hpa in hpas:
+        meta = hpa.get("metadata") or {}
+        if meta.get("namespace") == workload.namespace and scale_target_of(hpa) == (workload.kind, workload.name):
+            return str(meta.get("name"))
+    return None
+
+
+def behavior_rules(behavior: HPABehavior | None) -> Behavior | None:
+    """The policy's autoscaling/v2 behavior as the HPA math reads it (the same translation as a live HPA's)."""
+    if behavior is None:
+        return None
+    spec, _ = hpa_from_object({"spec": {"maxReplicas": 1, "behavior": dict(behavior)}})
+    return spec.behavior

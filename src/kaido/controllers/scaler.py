@@ -1,19 +1,27 @@
-"""The scaler: HPAs kept in line with the policy, and minReplicas raised ahead of predicted load.
+"""The scaler: HPAs kept in line with the policy, minReplicas raised ahead of predicted load, and
+Deployments without an HPA scaled directly.
 
-Two passes, both only on the leader:
+Three passes, all only on the leader:
 
 - **HPA management** (mode `modes.scaling`), every `hpa_interval` and whenever an HPA changes: each
   policy HPA is compared with the live one (`kaido.controllers.hpas.plan_hpa`); a missing HPA is
   created and drift in a field kaido owns is corrected through the executor (`ApplyHPA`), so every
   write is audited. HPAs kaido did not create are never modified, and nothing is ever deleted.
 - **Predictive scaling** (mode `modes.predictive`), every `scaling.predictive.interval`: for each
-  managed HPA the workload's CPU history is read from the store, forecast
+  managed HPA the workload's load history is read from the store — its Service's request rate
+  when there is enough of it, else CPU (`kaido.controllers.load_signal`) — forecast
   (`kaido.analysis.forecast`), turned into replicas with the per-pod capacity learned from history
   (`kaido.analysis.capacity`), and planned with hysteresis and a step cap
   (`kaido.analysis.predictive`); a change becomes `SetHPAMinReplicas`. The raised value is
   remembered so that drift correction compares minReplicas with it, not with the policy's
   baseline: the two passes never fight. After a restart the raise is recognised from the
   `kaido.io/last-action` annotation and the audit log.
+- **Direct scaling** (mode `modes.predictive`, same interval): each Deployment of
+  `scaling.workloads` gets the larger of the forecast's need and the usage-based count of the
+  upstream HPA algorithm, through the HPA's stabilization and behavior rate limits
+  (`plan_direct_replicas`, whose memory of recommendations and scale events is kept here per
+  Deployment), within min/max and the cluster capacity guard; a change becomes `Scale`. A
+  Deployment that has an HPA is never scaled directly: the two would fight.
 
 Modes: `observe` records the decision only, `recommend` sends the action as a dry run (validated
 by the API server, nothing changes), `enforce` applies it.
@@ -25,41 +33,66 @@ import asyncio
 import contextlib
 import logging
 import math
-import re
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
-from kaido.analysis.capacity import Capacity, per_pod_capacity
-from kaido.analysis.forecast import Forecast, Unreliable, forecast
+from kaido.analysis.forecast import Unreliable
+from kaido.analysis.hpa.rate import ScaleEvent
+from kaido.analysis.hpa.stabilization import Recommendation
 from kaido.analysis.hpa_spec import scale_target_of
-from kaido.analysis.predictive import Decision, plan_min_replicas
+from kaido.analysis.predictive import Decision, DirectDecision, plan_direct_replicas, plan_min_replicas
 from kaido.config import Policy
-from kaido.config.scaling import HPASpec, PredictiveSettings
+from kaido.config.scaling import HPASpec, PredictiveSettings, WorkloadSpec
 from kaido.config.sections import Mode
-from kaido.controllers.hpas import HPAPlan, ScalerDecision, hpa_ref, is_managed, orphaned_hpas, plan_hpa
+from kaido.controllers.hpas import (
+    HPAPlan,
+    ScalerDecision,
+    behavior_rules,
+    hpa_ref,
+    hpa_scaling,
+    is_managed,
+    orphaned_hpas,
+    plan_hpa,
+)
+from kaido.controllers.load_signal import (
+    CPU_UNIT,
+    STEP,
+    LoadSignal,
+    free_cpu,
+    predict_load,
+    template_cpu_request,
+    usage_replicas,
+    workload_history,
+)
 from kaido.controllers.monitor import ObjectSource
 from kaido.core.clock import Clock
-from kaido.core.quantity import parse_quantity
 from kaido.core.refs import ObjectRef
 from kaido.kube.cache import Delta
-from kaido.remediate.actions import Action, ApplyHPA, SetHPAMinReplicas
+from kaido.remediate.actions import Action, ApplyHPA, Scale, SetHPAMinReplicas
 from kaido.remediate.executor import LAST_ACTION, Executor
 from kaido.store import Store
 
-__all__ = ["Scaler", "workload_history"]
+__all__ = ["STEP", "Scaler", "free_cpu", "template_cpu_request", "workload_history"]
 
 log = logging.getLogger(__name__)
 
-UNIT = "CPU cores"  # the load signal until request rates are kept in the store
-STEP = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap to read for days of history
 CREATE_WINDOW = 300.0  # s: a missing HPA is created at most once per window (the epoch of the decision)
-Series = list[tuple[datetime, float]]
+DecisionKind = Literal["hpa", "predictive", "direct"]
+
+
+@dataclass(frozen=True)
+class _DirectMemory:
+    """What `plan_direct_replicas` needs back next time for one Deployment, as the HPA controller keeps it."""
+
+    recommendations: tuple[Recommendation, ...] = ()
+    up_events: tuple[ScaleEvent, ...] = ()
+    down_events: tuple[ScaleEvent, ...] = ()
 
 
 class Scaler:
-    """HPA management and predictive minReplicas for the policy's HPAs; `run()` until cancelled."""
+    """HPA management, predictive minReplicas and direct scaling from the policy; `run()` until cancelled."""
 
     def __init__(
         self,
@@ -74,15 +107,18 @@ class Scaler:
         is_leader: Callable[[], bool],
         on_decision: Callable[[str], None],
         nodes: ObjectSource | None = None,
+        services: ObjectSource | None = None,
         hpa_interval: float = 15.0,
     ) -> None:
         self._hpas, self._deployments, self._pods, self._nodes = hpas, deployments, pods, nodes
+        self._services = services  # to find the Service in front of a workload; None: only the policy names it
         self._store, self._executor, self._clock = store, executor, clock
         self._policy, self._is_leader, self._on_decision = policy, is_leader, on_decision
         self.hpa_interval = hpa_interval
         self._latest: dict[tuple[str, str], ScalerDecision] = {}
         self._raised: dict[str, int] = {}  # HPA key -> minReplicas kaido set above the policy's baseline
         self._raised_until: dict[str, datetime] = {}  # HPA key -> the predicted peak the raise is for
+        self._direct: dict[str, _DirectMemory] = {}  # Deployment key -> stabilization and rate-limit memory
         self._wake = asyncio.Event()
 
     # -- running ---------------------------------------------------------------------------------
@@ -124,7 +160,7 @@ class Scaler:
                 await asyncio.gather(*waiters, return_exceptions=True)
 
     def decisions(self) -> list[dict[str, Any]]:
-        """The latest decision per HPA and kind (hpa, predictive), newest first."""
+        """The latest decision per target and kind (hpa, predictive, direct), newest first."""
         latest = sorted(self._latest.values(), key=lambda d: (d.at, d.kind, d.target), reverse=True)
         return [d.to_json() for d in latest]
 
@@ -214,17 +250,21 @@ class Scaler:
     # -- predictive scaling ----------------------------------------------------------------------
 
     async def predict(self) -> list[ScalerDecision]:
-        """One predictive pass over the managed HPAs of the policy; returns the decisions."""
+        """One predictive pass: the managed HPAs, then the Deployments scaled directly; returns the decisions."""
         policy = self._policy()
         mode = policy.modes.predictive
         if mode == "off" or not self._is_leader():
             return []
+        settings = policy.scaling.predictive
         made = []
         for spec in policy.scaling.hpas:
             live = self._hpas.get(spec.hpa_name, spec.namespace)
             if live is None or not is_managed(live) or not policy.namespaces.admits(spec.namespace):
                 continue  # HPA management reports missing and foreign HPAs
-            made.append(await self._predict_one(spec, live, policy.scaling.predictive, mode))
+            made.append(await self._predict_one(spec, live, settings, mode))
+        for workload in policy.scaling.workloads:
+            if policy.namespaces.admits(workload.namespace):
+                made.append(await self._scale_directly(workload, settings, mode))
         return made
 
     async def _predict_one(
@@ -232,8 +272,8 @@ class Scaler:
     ) -> ScalerDecision:
         now, ref, workload = self._clock.now(), hpa_ref(spec, live), spec.ref
         current_min = int((live.get("spec") or {}).get("minReplicas") or 1)
-        decision = self._plan(spec, settings, now=now, current_min=current_min)
-        text = f"HPA {ref.key}: {decision.explanation}"
+        decision, note = self._plan(spec, settings, now=now, current_min=current_min)
+        text = f"HPA {ref.key}: {decision.explanation}" + (f"; {note}" if note else "")
         if not decision.reliable and "falling back" not in text:
             text += " (falling back to the plain HPA)"  # say so even when nothing has to change
         if not decision.changed:
@@ -264,40 +304,26 @@ class Scaler:
         if workload.kind != "Deployment":
             return f"predictive scaling reads the history of Deployments only, not of a {workload.kind}"
         if spec.cpu_utilization is None:
-            return "the HPA has no CPU target, and CPU is the load signal kaido forecasts"
+            return "the HPA has no CPU target, which per-pod capacity is measured against"
         if self._deployments.get(workload.name, workload.namespace) is None:
             return f"deployment {workload.key} is not in the cache"
         return None
 
-    def _plan(self, spec: HPASpec, settings: PredictiveSettings, *, now: datetime, current_min: int) -> Decision:
-        """The planner's decision; a workload kaido cannot read plans as an unreliable forecast (fallback)."""
+    def _plan(
+        self, spec: HPASpec, settings: PredictiveSettings, *, now: datetime, current_min: int
+    ) -> tuple[Decision, str]:
+        """The planner's decision and the load signal's note; a workload kaido cannot read plans as a fallback."""
         workload = spec.ref
         deployment = self._deployments.get(workload.name, workload.namespace) or {}
-        predicted: Forecast | Unreliable
-        capacity: Capacity | Unreliable
         reason = self._fallback_reason(spec, workload)
         if reason is not None:
-            predicted = capacity = Unreliable(reason)
+            signal = LoadSignal(CPU_UNIT, Unreliable(reason), Unreliable(reason), "")
         else:
-            lookback = timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3)
-            load, pods, utilization = workload_history(
-                self._store,
-                namespace=spec.namespace,
-                deployment=workload.name,
-                cpu_request=template_cpu_request(deployment),
-                start=now - lookback,
-                end=now,
-            )
-            predicted = forecast(
-                load, now=now, horizon=settings.horizon, step=STEP, season=settings.season,
-                min_history=settings.min_history,
-            )  # fmt: skip
-            target = (spec.cpu_utilization or 100) / 100
-            capacity = per_pod_capacity(load, pods, utilization, target_utilization=target, unit=UNIT)
+            signal = self._load(spec, settings, deployment, now)
         key = f"{spec.namespace}/{spec.hpa_name}"
-        return plan_min_replicas(
-            predicted,
-            capacity,
+        decision = plan_min_replicas(
+            signal.forecast,
+            signal.capacity,
             now=now,
             workload=str(workload),
             current_min=current_min,
@@ -308,8 +334,19 @@ class Scaler:
             max_step=settings.max_step,
             capacity_guard=self._capacity_guard(deployment),
             raised_until=self._raised_until.get(key),
-            unit=UNIT,
+            unit=signal.unit,
         )
+        return decision, signal.note
+
+    def _load(
+        self, spec: HPASpec | WorkloadSpec, settings: PredictiveSettings, deployment: Mapping[str, Any], now: datetime
+    ) -> LoadSignal:
+        """The load signal of the workload, measured against its CPU target (callers check there is one)."""
+        target, services = (spec.cpu_utilization or 100) / 100, self._services
+        return predict_load(
+            self._store, settings=settings, namespace=spec.namespace, deployment=deployment, cpu_target=target,
+            service=spec.service, services=services.list() if services is not None else None, now=now,
+        )  # fmt: skip
 
     def _capacity_guard(self, deployment: Mapping[str, Any]) -> int | None:
         """Replicas the cluster can still schedule for this workload: current + free CPU / its request."""
@@ -318,6 +355,73 @@ class Scaler:
             return None
         current = int((deployment.get("spec") or {}).get("replicas") or 0)
         return current + math.floor(free_cpu(self._nodes.list(), self._pods.list()) / request)
+
+    # -- direct scaling --------------------------------------------------------------------------
+
+    async def _scale_directly(self, spec: WorkloadSpec, settings: PredictiveSettings, mode: Mode) -> ScalerDecision:
+        """One Deployment of `scaling.workloads`: plan its replicas and act through `Scale` as the mode allows."""
+        now, workload = self._clock.now(), spec.ref
+        deployment = self._deployments.get(workload.name, workload.namespace)
+        if deployment is None:
+            text = f"deployment {workload.key} is not in the cache (does it exist?); nothing to scale"
+            return self._decide("direct", workload, workload, "missing", mode, text)
+        ref = ObjectRef.of(deployment)
+        hpa = hpa_scaling(workload, self._hpas.list())
+        if hpa is not None:
+            text = (
+                f"deployment {workload.key} has HPA {workload.namespace}/{hpa}; kaido does not scale it directly "
+                f"(would fight the HPA); remove it from scaling.workloads or delete the HPA"
+            )
+            return self._decide("direct", ref, workload, "conflict", mode, text)
+        key = workload.key
+        decision, note = self._plan_direct(spec, settings, deployment, now=now)
+        text = f"deployment {key}: {decision.explanation}" + (f"; {note}" if note else "")
+        memory = self._direct.get(key, _DirectMemory())
+        # Recommendations are the algorithm's own history; scale events count only once they happened.
+        self._direct[key] = _DirectMemory(decision.recommendations, memory.up_events, memory.down_events)
+        if not decision.changed:
+            return self._decide("direct", ref, workload, "held" if decision.reliable else "fallback", mode, text)
+        bucket = math.floor(now.timestamp() / settings.interval)
+        desired = decision.desired_replicas
+        action = Scale(target=ref, epoch=f"{mode} {bucket} replicas {desired}", replicas=desired)
+        done = "scaled up" if desired > decision.current_replicas else "scaled down"
+        outcome, text, record = await self._act(
+            action, mode, text, done=done, would=f"would scale to {desired}", observed="observed", workload=workload
+        )
+        if outcome == done:
+            self._direct[key] = _DirectMemory(decision.recommendations, decision.up_events, decision.down_events)
+        return self._decide("direct", ref, workload, outcome, mode, text, action=record)
+
+    def _plan_direct(
+        self, spec: WorkloadSpec, settings: PredictiveSettings, deployment: Mapping[str, Any], *, now: datetime
+    ) -> tuple[DirectDecision, str]:
+        memory = self._direct.get(spec.ref.key, _DirectMemory())
+        signal = self._load(spec, settings, deployment, now)
+        usage = usage_replicas(
+            self._store,
+            deployment=deployment,
+            pods=self._pods.list(),
+            target_utilization=spec.cpu_utilization,
+            now=now,
+        )
+        decision = plan_direct_replicas(
+            signal.forecast,
+            signal.capacity,
+            now=now,
+            workload=str(spec.ref),
+            current_replicas=int((deployment.get("spec") or {}).get("replicas", 1)),
+            usage_replicas=usage,
+            min_replicas=spec.min_replicas,
+            max_replicas=spec.max_replicas,
+            max_error=settings.max_error,
+            behavior=behavior_rules(spec.behavior),
+            recommendations=memory.recommendations,
+            up_events=memory.up_events,
+            down_events=memory.down_events,
+            capacity_guard=self._capacity_guard(deployment),
+            unit=signal.unit,
+        )
+        return decision, signal.note
 
     # -- acting and recording --------------------------------------------------------------------
 
@@ -343,7 +447,7 @@ class Scaler:
 
     def _decide(
         self,
-        kind: str,
+        kind: DecisionKind,
         ref: ObjectRef,
         workload: ObjectRef,
         outcome: str,
@@ -353,7 +457,7 @@ class Scaler:
         action: Mapping[str, Any] | None = None,
     ) -> ScalerDecision:
         decision = ScalerDecision(
-            kind="hpa" if kind == "hpa" else "predictive",
+            kind=kind,
             at=self._clock.now(),
             target=str(ObjectRef(ref.kind, ref.name, ref.namespace)),
             workload=str(workload),
@@ -388,64 +492,3 @@ def _summary(plan: HPAPlan) -> str:
         f"{m['resource']['name']} {m['resource']['target']['averageUtilization']}%" for m in spec["metrics"]
     )
     return f"{spec['minReplicas']}-{spec['maxReplicas']} replicas, {metrics}"
-
-
-# -- reading the history of a workload (pure over the store's reads) ------------------------------
-
-
-def template_cpu_request(workload: Mapping[str, Any]) -> float:
-    """CPU cores requested by one pod of a workload's template (0 when no container requests CPU)."""
-    pod_spec = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
-    return _cpu_requests(pod_spec.get("containers") or [])
-
-
-def _cpu_requests(containers: Iterable[Mapping[str, Any]]) -> float:
-    total = 0.0
-    for container in containers:
-        cpu = ((container.get("resources") or {}).get("requests") or {}).get("cpu")
-        if cpu is not None:
-            total += parse_quantity(cpu).as_milli() / 1000
-    return total
-
-
-def free_cpu(nodes: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]]) -> float:
-    """Allocatable CPU of schedulable nodes minus the requests of the pods placed on them, in cores."""
-    usable = {
-        n["metadata"]["name"]: parse_quantity(((n.get("status") or {}).get("allocatable") or {}).get("cpu", 0))
-        for n in nodes
-        if not (n.get("spec") or {}).get("unschedulable")
-    }
-    free = sum(q.as_milli() / 1000 for q in usable.values())
-    for pod in pods:
-        spec, phase = pod.get("spec") or {}, (pod.get("status") or {}).get("phase")
-        if spec.get("nodeName") in usable and phase not in ("Succeeded", "Failed"):
-            free -= _cpu_requests(spec.get("containers") or [])
-    return max(0.0, free)
-
-
-def workload_history(
-    store: Store, *, namespace: str, deployment: str, cpu_request: float, start: datetime, end: datetime
-) -> tuple[Series, Series, Series | None]:
-    """Load (CPU cores summed over the Deployment's pods), pod count and utilization per 5-minute bucket.
-
-    The store keeps usage per pod and container, without the owning workload; a Deployment's pods
-    are recognised by their names (`<deployment>-<template hash>-<suffix>`), which also finds the
-    pods of earlier revisions. Utilization is the fraction of the pods' CPU request in use (None
-    without a request, which makes the capacity estimate unreliable rather than wrong).
-    """
-    pattern = re.compile(rf"{re.escape(deployment)}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}")
-    load: dict[datetime, float] = defaultdict(float)
-    members: dict[datetime, set[str]] = defaultdict(set)
-    for labels in store.find_series("pod_cpu_cores", namespace=namespace):
-        pod = labels.get("pod", "")
-        if not pattern.fullmatch(pod):
-            continue
-        for at, value in store.series("pod_cpu_cores", labels, start=start, end=end, resolution="5m"):
-            load[at] += value
-            members[at].add(pod)
-    times = sorted(load)
-    loads = [(t, load[t]) for t in times]
-    counts = [(t, float(len(members[t]))) for t in times]
-    if cpu_request <= 0:
-        return loads, counts, None
-    return loads, counts, [(t, load[t] / (len(members[t]) * cpu_request)) for t in times]

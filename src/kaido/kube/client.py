@@ -18,11 +18,11 @@ import logging
 import random
 import ssl
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import httpx2
 import yaml
@@ -53,6 +53,7 @@ WatchType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 PatchType = Literal["merge", "strategic", "json", "apply"]
 Json = dict[str, Any]
 JsonPatch = list[dict[str, Any]]
+T = TypeVar("T")
 _WATCH_TYPES: Final = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
 _PATCH_CONTENT: Final[dict[str, str]] = {
     "merge": "application/merge-patch+json",
@@ -231,14 +232,14 @@ class Kube:
             async with self.http.stream("GET", call.path, params=params, timeout=timeout) as response:
                 if not response.is_success:
                     await response.aread()
-                    raise self._status_error(response, call)
+                    raise self._status_error(response, call.target)
                 async for line in response.aiter_lines():
                     if line.strip():
                         yield _watch_event(line, call)
         except httpx2.HTTPError as error:
-            raise self._transport_error(error, call) from error
+            raise self._transport_error(error, call.target) from error
         except LightkubeConfigError as error:
-            raise _credentials_error(error, call) from error
+            raise _credentials_error(error, call.target) from error
 
     async def create(self, res: Resource, body: Json, *, namespace: str | None = None, dry_run: bool = False) -> Json:
         body = with_type(body, res)
@@ -341,12 +342,37 @@ class Kube:
         call = ApiCall("POST", "create", EVENTS, namespace=body["metadata"]["namespace"])
         return with_type(await self._send(call, body=body), EVENTS)
 
+    async def get_raw(self, path: str) -> str:
+        """GET a path outside the resource API (the simulator's `/metrics`) as text; retried like reads.
+
+        Counted as ("get", path), the verb and non-resource URL an RBAC rule would grant.
+        """
+        if not path.startswith("/") or "?" in path:
+            raise ValueError(f"get_raw: {path!r} must be an absolute path without a query, such as '/metrics'")
+        target = f"GET {path}"
+        return await self._retrying_read(target, lambda: self._send_raw(path, target))
+
+    async def _send_raw(self, path: str, target: str) -> str:
+        self._requests["get", path] += 1
+        try:
+            response = await self.http.get(path, headers={"Accept": "text/plain, */*"})
+        except httpx2.HTTPError as error:
+            raise self._transport_error(error, target) from error
+        except LightkubeConfigError as error:
+            raise _credentials_error(error, target) from error
+        if not response.is_success:
+            raise self._status_error(response, target)
+        return response.text
+
     async def _retrying(self, call: ApiCall) -> Json:
         """Send an idempotent read, retrying transient failures under the retry policy."""
+        return await self._retrying_read(call.target, lambda: self._send(call))
+
+    async def _retrying_read(self, target: str, send: Callable[[], Awaitable[T]]) -> T:
         attempt = 1
         while True:
             try:
-                return await self._send(call)
+                return await send()
             except KubeError as error:
                 delay = retry_delay(error, attempt=attempt, policy=self.retry, jitter=self.rng.random())
                 if delay is None:
@@ -356,7 +382,7 @@ class Kube:
                     attempt,
                     self.retry.attempts,
                     _short(error),
-                    call.target,
+                    target,
                     delay,
                 )
                 await self.clock.sleep(delay)
@@ -376,54 +402,53 @@ class Kube:
                 call.method, call.path, params=call.params, content=content, headers=headers
             )
         except httpx2.HTTPError as error:
-            raise self._transport_error(error, call) from error
+            raise self._transport_error(error, call.target) from error
         except LightkubeConfigError as error:
-            raise _credentials_error(error, call) from error
+            raise _credentials_error(error, call.target) from error
         if not response.is_success:
-            raise self._status_error(response, call)
+            raise self._status_error(response, call.target)
         return _json_object(response.content, call, response.status_code)
 
-    def _status_error(self, response: httpx2.Response, call: ApiCall) -> KubeError:
+    def _status_error(self, response: httpx2.Response, target: str) -> KubeError:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return error_from_response(
-            response.status_code, response.content, target=call.target, retry_after=retry_after, server=self.server
+            response.status_code, response.content, target=target, retry_after=retry_after, server=self.server
         )
 
-    def _transport_error(self, error: httpx2.HTTPError, call: ApiCall) -> KubeError:
+    def _transport_error(self, error: httpx2.HTTPError, target: str) -> KubeError:
         text = str(error) or type(error).__name__
         if isinstance(error, httpx2.UnsupportedProtocol | httpx2.InvalidURL):
             return KubeConfigError(
-                f"{call.target} failed: the server URL {self.server!r} is not usable ({text}); "
+                f"{target} failed: the server URL {self.server!r} is not usable ({text}); "
                 "fix the cluster's server entry in the kubeconfig",
-                target=call.target,
+                target=target,
             )
         if "CERTIFICATE_VERIFY_FAILED" in text:
             return KubeConfigError(
-                f"{call.target} failed: the API server at {self.server} presented a certificate the kubeconfig's "
+                f"{target} failed: the API server at {self.server} presented a certificate the kubeconfig's "
                 f"certificate-authority does not trust ({text}); check certificate-authority(-data)",
-                target=call.target,
+                target=target,
             )
         if isinstance(error, httpx2.TimeoutException):
             return Unreachable(
-                f"{call.target} failed: no answer from {self.server} in time ({type(error).__name__}); "
+                f"{target} failed: no answer from {self.server} in time ({type(error).__name__}); "
                 "is the API server overloaded or the network slow?",
-                target=call.target,
+                target=target,
             )
         if isinstance(error, httpx2.TransportError):
             return Unreachable(
-                f"{call.target} failed: cannot reach the API server ({text}); "
-                f"is the API server at {self.server} running?",
-                target=call.target,
+                f"{target} failed: cannot reach the API server ({text}); is the API server at {self.server} running?",
+                target=target,
             )
-        return KubeError(f"{call.target} failed: {text}", target=call.target)
+        return KubeError(f"{target} failed: {text}", target=target)
 
 
-def _credentials_error(error: LightkubeConfigError, call: ApiCall) -> KubeConfigError:
+def _credentials_error(error: LightkubeConfigError, target: str) -> KubeConfigError:
     """A token file or exec credential plugin failed inside the auth flow."""
     return KubeConfigError(
-        f"{call.target} failed: cannot get credentials: {error}; check the user entry of the kubeconfig "
+        f"{target} failed: cannot get credentials: {error}; check the user entry of the kubeconfig "
         "(token file, exec plugin) or the service account token",
-        target=call.target,
+        target=target,
     )
 
 

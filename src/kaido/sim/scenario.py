@@ -211,14 +211,28 @@ def _shape(shape: str, item: Any, path: str, base: Path) -> Profile:
             end_rate=_number(data["to"], f"{path}.to"),
         )
     if shape == "spike":
-        data = _fields(item, path, ("multiplier", "rate"), ("start", "duration"))
-        return Spike(
-            start=parse_duration(data["start"], f"{path}.start"),
-            duration=parse_duration(data["duration"], f"{path}.duration"),
-            multiplier=_number(data.get("multiplier", 1), f"{path}.multiplier"),
-            extra=_number(data.get("rate", 0), f"{path}.rate"),
-        )
+        return _spike(item, path)
     return _replay(item, path, base)
+
+
+def _spike(item: Any, path: str) -> Spike:
+    data = _fields(item, path, ("multiplier", "rate", "every"), ("start", "duration"))
+    duration = parse_duration(data["duration"], f"{path}.duration")
+    every = None
+    if "every" in data:
+        every = parse_duration(data["every"], f"{path}.every")
+        if not every > duration:
+            raise ScenarioError(
+                f"{path}.every: {data['every']!r} must be longer than the duration ({data['duration']!r}), "
+                "or the spike never ends; e.g. every: 24h for a daily spike"
+            )
+    return Spike(
+        start=parse_duration(data["start"], f"{path}.start"),
+        duration=duration,
+        multiplier=_number(data.get("multiplier", 1), f"{path}.multiplier"),
+        extra=_number(data.get("rate", 0), f"{path}.rate"),
+        every=every,
+    )
 
 
 def _replay(item: Any, path: str, base: Path) -> Replay:

@@ -5,8 +5,12 @@ counts seconds since the scenario started and `now` is the wall-clock moment (th
 follows the time of day, the others the scenario's own time). The shapes are `Constant`, `Diurnal`
 (a cosine with a 24 h period between `base` and `peak`, highest at `peak_hour` UTC), `Ramp`
 (linear between two moments), `Replay` (a recorded trace of counts per second or per minute) and
-`Spike` (a window in which the rest of the profile is multiplied, or a rate added). A `Combined`
-profile is the sum of its parts, with its spikes applied to that sum.
+`Spike` (a window in which the rest of the profile is multiplied, or a rate added; with `every` it
+recurs). A `Combined` profile is the sum of its parts, with its spikes applied to that sum.
+
+A profile answers for any moment, also before the start (a negative `elapsed`): a recurring spike
+recurs backwards too, so the days before a scenario started can be derived from the same model
+(`kaido demo` replays them into the agent's store as its history).
 
 A `TrafficModel` holds one profile per Service and is the kubelet's load source: a pod receives,
 for every Service that selects it, the Service's rate divided by its ready endpoints (the
@@ -99,15 +103,35 @@ class Ramp:
 
 @dataclass(frozen=True, slots=True)
 class Spike:
-    """From `start` for `duration` seconds the other parts are multiplied by `multiplier`, plus `extra`."""
+    """From `start` for `duration` seconds the other parts are multiplied by `multiplier`, plus `extra`.
+
+    With `every` the window recurs with that period, before the start as well: the spike is active
+    whenever `(elapsed - start) mod every < duration`.
+    """
 
     start: float
     duration: float
     multiplier: float = 1.0
     extra: float = 0.0
+    every: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.every is not None and not self.every > self.duration:
+            raise ValueError(
+                f"a recurring spike's period (every {self.every:g} s) must be longer than its duration "
+                f"({self.duration:g} s), or the spike never ends"
+            )
 
     def active(self, elapsed: float) -> bool:
-        return self.start <= elapsed < self.start + self.duration
+        if self.every is None:
+            return self.start <= elapsed < self.start + self.duration
+        return (elapsed - self.start) % self.every < self.duration
+
+    def next_start(self, elapsed: float) -> float | None:
+        """The start of the first window that begins at or after `elapsed` (None: no more windows)."""
+        if self.every is None:
+            return self.start if self.start >= elapsed else None
+        return self.start + math.ceil((elapsed - self.start) / self.every) * self.every
 
     def apply(self, elapsed: float, rate: float) -> float:
         return rate * self.multiplier + self.extra if self.active(elapsed) else rate
@@ -184,6 +208,10 @@ class ServiceLoad:
     profile: Profile
     noise: float = 0.0
 
+    def rate(self, elapsed: float, now: datetime, *, seed: int) -> float:
+        """Requests per second `elapsed` seconds after the start, at wall-clock `now`, with the seeded noise."""
+        return self.profile.rate(elapsed, now) * _noise(seed, self, elapsed)
+
 
 @dataclass
 class TrafficModel:
@@ -201,12 +229,15 @@ class TrafficModel:
             self._by_namespace.setdefault(load.namespace, []).append(load)
 
     def rate(self, namespace: str, service: str, now: datetime) -> float:
-        """The requests per second the Service receives at `now` (0 for a Service without a profile)."""
+        """The requests per second the Service receives at `now` (0 for a Service without a profile).
+
+        Any moment will do, also one before the start: that is how a scenario's past is derived.
+        """
         elapsed = (now - self.start).total_seconds()
         total = 0.0
         for load in self._by_namespace.get(namespace, ()):
             if load.service == service:
-                total += load.profile.rate(elapsed, now) * _noise(self.seed, load, elapsed)
+                total += load.rate(elapsed, now, seed=self.seed)
         return total
 
     def __call__(self, pod: Obj, now: datetime) -> float:
@@ -251,6 +282,6 @@ def _noise(seed: int, load: ServiceLoad, elapsed: float) -> float:
     """A factor in [1 - noise, 1 + noise], fixed for each (seed, service, whole second)."""
     if load.noise <= 0:
         return 1.0
-    key = f"{seed}:{load.namespace}/{load.service}:{int(elapsed)}".encode()
+    key = f"{seed}:{load.namespace}/{load.service}:{math.floor(elapsed)}".encode()
     unit = int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big") / 2**32
     return 1.0 + load.noise * (2 * unit - 1)

@@ -1,0 +1,262 @@
+"""The load a workload is forecast from, read from the store: its Service's request rate, or its CPU.
+
+Predictive scaling needs three series per workload, in 5-minute buckets: the load, the number of
+pods carrying it, and the pods' CPU utilization (how loaded they were). Pods and utilization
+always come from CPU usage (`workload_history`). The load is, by `scaling.predictive.signal`:
+
+- `requests`: the request rate of the Service in front of the workload
+  (`service_requests_per_second`, written by `kaido.controllers.requests`);
+- `cpu`: the CPU usage of the workload's pods, summed;
+- `auto`: the request rate when the Service has request-rate history the forecast can use, else
+  CPU, saying why ("no request-rate history for service shop/web; using CPU").
+
+The Service is the one the policy names, or else the Service whose selector matches the
+Deployment's pod template labels. Capacity is always measured against the CPU target, so requests
+per second per pod at 70 % CPU is a real measurement of what one pod serves.
+
+`usage_replicas` is the reactive count the upstream HPA algorithm computes from the latest CPU
+usage of the Deployment's pods, which direct scaling never goes below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from kaido.analysis.capacity import Capacity, per_pod_capacity
+from kaido.analysis.forecast import Forecast, Unreliable, forecast
+from kaido.analysis.hpa.objects import pod_info_from_object
+from kaido.analysis.hpa.pods import ContainerUsage, PodUsage
+from kaido.analysis.hpa.replicas import ReplicaProposal, resource_replicas
+from kaido.config.scaling import PredictiveSettings
+from kaido.controllers.requests import REQUEST_RATE
+from kaido.core.quantity import parse_quantity
+from kaido.remediate.planning.guards import selects
+from kaido.store import Store
+
+__all__ = [
+    "CPU_UNIT",
+    "RPS_UNIT",
+    "STEP",
+    "LoadSignal",
+    "Series",
+    "free_cpu",
+    "predict_load",
+    "service_for",
+    "template_cpu_request",
+    "usage_replicas",
+    "workload_history",
+]
+
+STEP: Final = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap to read for days of history
+CPU_UNIT: Final = "CPU cores"
+RPS_UNIT: Final = "rps"
+USAGE_WINDOW: Final = timedelta(minutes=2)  # usage older than this does not describe the pods now
+Series = list[tuple[datetime, float]]
+
+
+@dataclass(frozen=True)
+class LoadSignal:
+    """The forecast and per-pod capacity of one workload, in `unit`, and which signal and why (`note`)."""
+
+    unit: str
+    forecast: Forecast | Unreliable
+    capacity: Capacity | Unreliable
+    note: str  # "using the request rate of service shop/web", "no request-rate history for ...; using CPU"
+
+
+def predict_load(
+    store: Store,
+    *,
+    settings: PredictiveSettings,
+    namespace: str,
+    deployment: Mapping[str, Any],
+    cpu_target: float,
+    service: str | None,
+    services: Iterable[Mapping[str, Any]] | None,
+    now: datetime,
+) -> LoadSignal:
+    """Forecast and capacity of a Deployment from the signal the policy asks for; see the module docstring."""
+    name = str((deployment.get("metadata") or {}).get("name", ""))
+    lookback = timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3)
+    start = now - lookback
+    cpu, pods, utilization = workload_history(
+        store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment), start=start, end=now
+    )
+
+    def signal(load: Series, unit: str, note: str) -> LoadSignal:
+        predicted = _forecast(load, settings, now)
+        capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
+        return LoadSignal(unit, predicted, capacity, note)
+
+    if settings.signal == "cpu":
+        return signal(cpu, CPU_UNIT, "using CPU (signal: cpu in the policy)")
+    chosen = service or service_for(deployment, services or ())
+    if chosen is None:
+        missing = f"no Service selects the pods of deployment {namespace}/{name}"
+        if services is None:  # without a Service cache only the policy can name it
+            missing = f"no Service named for deployment {namespace}/{name}"
+        if settings.signal == "requests":
+            reason = f"{missing}; name it with service: in the policy"
+            return LoadSignal(RPS_UNIT, Unreliable(reason), Unreliable(reason), f"{missing}; no request rate to use")
+        return signal(cpu, CPU_UNIT, f"{missing}; using CPU")
+    where = f"service {namespace}/{chosen}"
+    rates = store.series(
+        REQUEST_RATE, {"namespace": namespace, "service": chosen}, start=start, end=now, resolution="5m"
+    )
+    requested = signal(rates, RPS_UNIT, f"using the request rate of {where}")
+    if settings.signal == "requests" or not isinstance(requested.forecast, Unreliable):
+        return requested
+    if not rates:
+        return signal(cpu, CPU_UNIT, f"no request-rate history for {where}; using CPU")
+    return signal(
+        cpu, CPU_UNIT, f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
+    )
+
+
+def _forecast(load: Series, settings: PredictiveSettings, now: datetime) -> Forecast | Unreliable:
+    return forecast(
+        load, now=now, horizon=settings.horizon, step=STEP, season=settings.season, min_history=settings.min_history
+    )
+
+
+def service_for(deployment: Mapping[str, Any], services: Iterable[Mapping[str, Any]]) -> str | None:
+    """The Service whose selector matches the Deployment's pod template labels (the first by name)."""
+    meta = deployment.get("metadata") or {}
+    template = ((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    labels = template.get("labels") or {}
+    found = []
+    for service in services:
+        service_meta = service.get("metadata") or {}
+        selector = (service.get("spec") or {}).get("selector") or {}
+        if service_meta.get("namespace") != meta.get("namespace") or not selector:
+            continue  # a Service without a selector has hand-made endpoints, not these pods
+        if all(labels.get(key) == value for key, value in selector.items()):
+            found.append(str(service_meta.get("name")))
+    return min(found) if found else None
+
+
+# -- CPU history and live usage (pure over the store's reads) --------------------------------------
+
+
+def template_cpu_request(workload: Mapping[str, Any]) -> float:
+    """CPU cores requested by one pod of a workload's template (0 when no container requests CPU)."""
+    pod_spec = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return _cpu_requests(pod_spec.get("containers") or [])
+
+
+def _cpu_requests(containers: Iterable[Mapping[str, Any]]) -> float:
+    total = 0.0
+    for container in containers:
+        cpu = ((container.get("resources") or {}).get("requests") or {}).get("cpu")
+        if cpu is not None:
+            total += parse_quantity(cpu).as_milli() / 1000
+    return total
+
+
+def free_cpu(nodes: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]]) -> float:
+    """Allocatable CPU of schedulable nodes minus the requests of the pods placed on them, in cores."""
+    usable = {
+        n["metadata"]["name"]: parse_quantity(((n.get("status") or {}).get("allocatable") or {}).get("cpu", 0))
+        for n in nodes
+        if not (n.get("spec") or {}).get("unschedulable")
+    }
+    free = sum(q.as_milli() / 1000 for q in usable.values())
+    for pod in pods:
+        spec, phase = pod.get("spec") or {}, (pod.get("status") or {}).get("phase")
+        if spec.get("nodeName") in usable and phase not in ("Succeeded", "Failed"):
+            free -= _cpu_requests(spec.get("containers") or [])
+    return max(0.0, free)
+
+
+def _pod_pattern(deployment: str) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(deployment)}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}")
+
+
+def workload_history(
+    store: Store, *, namespace: str, deployment: str, cpu_request: float, start: datetime, end: datetime
+) -> tuple[Series, Series, Series | None]:
+    """Load (CPU cores summed over the Deployment's pods), pod count and utilization per 5-minute bucket.
+
+    The store keeps usage per pod and container, without the owning workload; a Deployment's pods
+    are recognised by their names (`<deployment>-<template hash>-<suffix>`), which also finds the
+    pods of earlier revisions. Utilization is the fraction of the pods' CPU request in use (None
+    without a request, which makes the capacity estimate unreliable rather than wrong).
+    """
+    pattern = _pod_pattern(deployment)
+    load: dict[datetime, float] = defaultdict(float)
+    members: dict[datetime, set[str]] = defaultdict(set)
+    for labels in store.find_series("pod_cpu_cores", namespace=namespace):
+        pod = labels.get("pod", "")
+        if not pattern.fullmatch(pod):
+            continue
+        for at, value in store.series("pod_cpu_cores", labels, start=start, end=end, resolution="5m"):
+            load[at] += value
+            members[at].add(pod)
+    times = sorted(load)
+    loads = [(t, load[t]) for t in times]
+    counts = [(t, float(len(members[t]))) for t in times]
+    if cpu_request <= 0:
+        return loads, counts, None
+    return loads, counts, [(t, load[t] / (len(members[t]) * cpu_request)) for t in times]
+
+
+def usage_replicas(
+    store: Store,
+    *,
+    deployment: Mapping[str, Any],
+    pods: Iterable[Mapping[str, Any]],
+    target_utilization: int,
+    now: datetime,
+) -> int | None:
+    """Replicas the upstream HPA algorithm gives for the latest CPU usage of the Deployment's pods.
+
+    The pods are those of the live cache its selector matches; their usage is the latest
+    `pod_cpu_cores` sample of each container within `USAGE_WINDOW`. None when there is no usage to go by.
+    """
+    meta, spec = deployment.get("metadata") or {}, deployment.get("spec") or {}
+    namespace, selector = meta.get("namespace"), spec.get("selector")
+    mine = [
+        p
+        for p in pods
+        if (p.get("metadata") or {}).get("namespace") == namespace
+        and selects(selector, (p.get("metadata") or {}).get("labels") or {})
+    ]
+    if not mine or not namespace:
+        return None
+    names = {str(p["metadata"]["name"]) for p in mine}
+    latest: dict[str, dict[str, tuple[datetime, float]]] = defaultdict(dict)
+    for labels in store.find_series("pod_cpu_cores", namespace=namespace):
+        pod = labels.get("pod", "")
+        if pod not in names:
+            continue
+        points = store.series("pod_cpu_cores", labels, start=now - USAGE_WINDOW, end=now)
+        if points:
+            latest[pod][labels.get("container", "")] = points[-1]
+    usage = [
+        PodUsage(
+            pod=pod,
+            timestamp=max(at for at, _ in containers.values()),
+            window_seconds=15.0,  # metrics-server's resolution; only the CPU readiness rule reads it
+            containers=tuple(
+                ContainerUsage(name, {"cpu": math.ceil(cores * 1000)}) for name, (_, cores) in containers.items()
+            ),
+        )
+        for pod, containers in sorted(latest.items())
+    ]
+    if not usage:
+        return None
+    result = resource_replicas(
+        current_replicas=int(spec.get("replicas") or 0),
+        target_utilization=target_utilization,
+        resource="cpu",
+        usage=usage,
+        pods=[pod_info_from_object(p) for p in mine],
+        now=now,
+    )
+    return result.replicas if isinstance(result, ReplicaProposal) else None
