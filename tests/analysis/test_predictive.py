@@ -38,12 +38,12 @@ def plan(forecast_=PEAK, capacity=CAP, **overrides) -> Decision:
 
 def test_raises_min_replicas_ahead_of_a_predicted_peak():
     decision = plan(max_step=10)
-    assert decision.desired_min == 6  # ceil((340 + 30) / 70)
+    assert decision.desired_min == 5  # ceil(340 / 70): the issue's own example
     assert decision.changed
     assert decision.reliable
     assert decision.predicted_peak == 340
     assert decision.peak_at == datetime(2026, 3, 1, 14, 1, tzinfo=UTC)
-    assert decision.explanation == "predicted 340 rps at 14:01 ± 30; 70 rps per pod at 70% CPU; minReplicas 2 → 6"
+    assert decision.explanation == "predicted 340 rps at 14:01 ± 30; 70 rps per pod at 70% CPU; minReplicas 2 → 5"
 
 
 def test_raise_is_capped_by_max_replicas_guard_and_step():
@@ -54,7 +54,7 @@ def test_raise_is_capped_by_max_replicas_guard_and_step():
     assert guarded.explanation.endswith("minReplicas 2 → 3 (capped at cluster capacity guard 3)")
     stepped = plan(max_step=2)
     assert stepped.desired_min == 4
-    assert stepped.explanation.endswith("minReplicas 2 → 4 (step limited to +2, 6 needed)")
+    assert stepped.explanation.endswith("minReplicas 2 → 4 (step limited to +2, 5 needed)")
 
 
 def test_lowers_only_past_the_hysteresis_and_after_the_peak():

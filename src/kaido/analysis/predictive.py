@@ -1,7 +1,7 @@
 """Predictive scaling decisions: how many replicas the forecast load needs, and how to get there safely.
 
 Two planners share one estimate. From a `Forecast` and a `Capacity`, the replicas needed over the
-horizon are `ceil(max upper bound of the forecast / per-pod capacity)`. Then:
+horizon are `ceil(highest point forecast / per-pod capacity)`. Then:
 
 - `plan_min_replicas` (a workload with an HPA) raises the HPA's `minReplicas` ahead of a predicted
   peak, by at most `max_step` per decision, never above `maxReplicas` or the cluster capacity guard,
@@ -76,7 +76,7 @@ class Need:
 def needed_replicas(
     forecast: Forecast | Unreliable, capacity: Capacity | Unreliable, *, max_error: float, unit: str = "rps"
 ) -> Need | Unreliable:
-    """`ceil(highest upper bound over the horizon / per-pod capacity)`, or why it cannot be trusted."""
+    """`ceil(highest predicted value over the horizon / per-pod capacity)`, or why it cannot be trusted."""
     if isinstance(forecast, Unreliable):
         return Unreliable(f"forecast unreliable ({forecast.reason})")
     if not forecast.values:
@@ -87,10 +87,12 @@ def needed_replicas(
         return Unreliable(f"capacity unknown ({capacity.reason})")
     if not capacity.per_pod > 0:
         return Unreliable(f"capacity unknown ({format_amount(capacity.per_pod)} {unit} per pod)")
-    index = max(range(len(forecast.upper)), key=lambda i: (forecast.upper[i], -i))
+    # The point forecast sets the need: capacity is measured at the HPA's target utilization, whose
+    # headroom already absorbs the forecast's error; sizing for the interval's top would pay twice.
+    index = max(range(len(forecast.values)), key=lambda i: (forecast.values[i], -i))
     when, value = forecast.at(index), forecast.values[index]
     half_width = forecast.upper[index] - value
-    replicas = max(0, math.ceil(forecast.upper[index] / capacity.per_pod - ROUNDING_SLACK))
+    replicas = max(0, math.ceil(value / capacity.per_pod - ROUNDING_SLACK))
     text = (
         f"predicted {format_amount(value)} {unit} at {when:%H:%M} ± {format_amount(half_width)}; "
         f"{format_amount(capacity.per_pod)} {unit} per pod at {capacity.target_utilization:.0%} CPU"

@@ -61,7 +61,7 @@ async def run_agent(
     env = agent_environment(environ)
     holder = PolicyHolder(policy, source=str(request.policy_path or "built-in defaults"))
     write_token = _read_token(policy.api.write_token_file)
-    kube = await Kube.connect(kubeconfig=request.kubeconfig)
+    kube = await Kube.connect(kubeconfig=request.kubeconfig, clock=clock)
     try:
         # Fail fast on an unreachable server or wrong credentials instead of retrying forever.
         await kube.list(

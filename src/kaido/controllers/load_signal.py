@@ -44,6 +44,7 @@ __all__ = [
     "RPS_UNIT",
     "STEP",
     "LoadSignal",
+    "SeasonCache",
     "Series",
     "free_cpu",
     "predict_load",
@@ -56,8 +57,13 @@ __all__ = [
 STEP: Final = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap to read for days of history
 CPU_UNIT: Final = "CPU cores"
 RPS_UNIT: Final = "rps"
+FAST_STEP: Final = 15.0  # s: the finest bucket of the recent forecast (else one per collected sample)
+RECENT: Final = timedelta(hours=3)  # raw samples read for it (the store keeps a day of them)
 USAGE_WINDOW: Final = timedelta(minutes=2)  # usage older than this does not describe the pods now
 Series = list[tuple[datetime, float]]
+SeasonCache = dict[
+    tuple[str, str, str], tuple[int, Forecast | Unreliable]
+]  # (ns, workload, series) -> bucket, forecast
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,13 @@ def predict_load(
     service: str | None,
     services: Iterable[Mapping[str, Any]] | None,
     now: datetime,
+    cache: SeasonCache | None = None,
 ) -> LoadSignal:
-    """Forecast and capacity of a Deployment from the signal the policy asks for; see the module docstring."""
+    """Forecast and capacity of a Deployment from the signal the policy asks for; see the module docstring.
+
+    `cache` keeps each series' 5-minute forecast for the rest of its bucket: refitting the season
+    every pass would cost tens of milliseconds for a figure that moves once per bucket.
+    """
     name = str((deployment.get("metadata") or {}).get("name", ""))
     lookback = timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3)
     start = now - lookback
@@ -89,8 +100,15 @@ def predict_load(
         store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment), start=start, end=now
     )
 
-    def signal(load: Series, unit: str, note: str) -> LoadSignal:
-        predicted = _forecast(load, settings, now)
+    def signal(load: Series, unit: str, note: str, *, recent: Series | None = None) -> LoadSignal:
+        key = (namespace, name, note)  # the note names the series (which Service, or CPU)
+        bucket = math.floor(now.timestamp() / STEP)
+        slow = cache.get(key) if cache is not None else None
+        if slow is None or slow[0] != bucket:
+            slow = bucket, _seasonal(load, settings, now)
+            if cache is not None:
+                cache[key] = slow
+        predicted = _combined(slow[1], settings, now, recent=recent)
         capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
         return LoadSignal(unit, predicted, capacity, note)
 
@@ -109,7 +127,10 @@ def predict_load(
     rates = store.series(
         REQUEST_RATE, {"namespace": namespace, "service": chosen}, start=start, end=now, resolution="5m"
     )
-    requested = signal(rates, RPS_UNIT, f"using the request rate of {where}")
+    recent = store.series(
+        REQUEST_RATE, {"namespace": namespace, "service": chosen}, start=now - RECENT, end=now, resolution="raw"
+    )
+    requested = signal(rates, RPS_UNIT, f"using the request rate of {where}", recent=recent)
     if settings.signal == "requests" or not isinstance(requested.forecast, Unreliable):
         return requested
     if not rates:
@@ -119,10 +140,36 @@ def predict_load(
     )
 
 
-def _forecast(load: Series, settings: PredictiveSettings, now: datetime) -> Forecast | Unreliable:
+def _seasonal(load: Series, settings: PredictiveSettings, now: datetime) -> Forecast | Unreliable:
     return forecast(
         load, now=now, horizon=settings.horizon, step=STEP, season=settings.season, min_history=settings.min_history
     )
+
+
+def _combined(
+    slow: Forecast | Unreliable, settings: PredictiveSettings, now: datetime, *, recent: Series | None = None
+) -> Forecast | Unreliable:
+    """The 5-minute forecast (seasonal when history allows), or the minute-by-minute one when it sees more.
+
+    Five-minute buckets learn a daily season cheaply, but a surge that began two minutes ago is
+    diluted in its bucket. With raw samples of the last hours (`recent`), a trend-only forecast
+    on short buckets is made too. The recent forecast is used unless the seasonal one predicts a
+    higher peak with an 80 % interval no wider than `maxError` of it (a season it is sure of).
+    """
+    if not recent:
+        return slow
+    fast = forecast(
+        recent, now=now, horizon=settings.horizon, step=max(settings.request_rate.interval, FAST_STEP), season="none",
+        min_history=min(settings.min_history, RECENT.total_seconds() / 2),
+    )  # fmt: skip
+    if isinstance(fast, Unreliable):
+        return slow
+    if isinstance(slow, Unreliable) or max(fast.values) >= max(slow.values):
+        return fast
+    # A higher seasonal peak is acted on only when the season is sure of it: on a bursty series
+    # yesterday's bursts come back as wide, wandering bumps that would buy pods for nothing.
+    _, peak, half_width = slow.peak()
+    return slow if half_width <= settings.max_error * peak else fast
 
 
 def service_for(deployment: Mapping[str, Any], services: Iterable[Mapping[str, Any]]) -> str | None:

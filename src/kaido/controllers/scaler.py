@@ -46,6 +46,7 @@ from kaido.analysis.predictive import Decision, DirectDecision, plan_direct_repl
 from kaido.config import Policy
 from kaido.config.scaling import HPASpec, PredictiveSettings, WorkloadSpec
 from kaido.config.sections import Mode
+from kaido.controllers.floors import Floors
 from kaido.controllers.hpas import (
     HPAPlan,
     ScalerDecision,
@@ -60,6 +61,7 @@ from kaido.controllers.load_signal import (
     CPU_UNIT,
     STEP,
     LoadSignal,
+    SeasonCache,
     free_cpu,
     predict_load,
     template_cpu_request,
@@ -116,8 +118,8 @@ class Scaler:
         self._policy, self._is_leader, self._on_decision = policy, is_leader, on_decision
         self.hpa_interval = hpa_interval
         self._latest: dict[tuple[str, str], ScalerDecision] = {}
-        self._raised: dict[str, int] = {}  # HPA key -> minReplicas kaido set above the policy's baseline
-        self._raised_until: dict[str, datetime] = {}  # HPA key -> the predicted peak the raise is for
+        self._floors = Floors()
+        self._seasons: SeasonCache = {}
         self._direct: dict[str, _DirectMemory] = {}  # Deployment key -> stabilization and rate-limit memory
         self._wake = asyncio.Event()
 
@@ -178,6 +180,8 @@ class Scaler:
             if not policy.namespaces.admits(spec.namespace):
                 continue
             current = self._hpas.get(spec.hpa_name, spec.namespace)
+            if current is not None and self._floors.stale(current):
+                continue  # the cache has not seen kaido's own write yet; its event wakes the next pass
             min_replicas = self._min_replicas(spec, current, predictive=policy.modes.predictive)
             plan = plan_hpa(spec, live, min_replicas=min_replicas)
             made.append(await self._apply_plan(spec, plan, current, mode))
@@ -196,13 +200,13 @@ class Scaler:
         """The minReplicas the HPA should have: the policy's, or the predictive raise while enforced."""
         key = f"{spec.namespace}/{spec.hpa_name}"
         if predictive != "enforce":
-            self._raised.pop(key, None)
+            self._floors.forget(key)
             return spec.min_replicas
-        if key not in self._raised and live is not None:
+        if key not in self._floors.raised and live is not None:
             restored = self._restored_raise(spec, live)
             if restored is not None:
-                self._raised[key] = restored
-        raised = self._raised.get(key, spec.min_replicas)
+                self._floors.raised[key] = restored
+        raised = self._floors.raised.get(key, spec.min_replicas)
         return max(spec.min_replicas, min(raised, spec.max_replicas))
 
     def _restored_raise(self, spec: HPASpec, live: Mapping[str, Any]) -> int | None:
@@ -284,21 +288,19 @@ class Scaler:
             target=ref, epoch=f"{mode} {bucket} min {decision.desired_min}", min_replicas=decision.desired_min
         )
         done = "raised" if decision.desired_min > current_min else "lowered"
+        # Remember the new floor before writing it: the write's own watch event wakes HPA management
+        # while the executor is still awaited, and it must not take kaido's floor for drift.
+        before = self._floors.snapshot(ref.key)
+        if mode == "enforce":
+            self._floors.remember(ref.key, decision.desired_min, baseline=spec.min_replicas, peak_at=decision.peak_at)
         outcome, text, record = await self._act(
             action, mode, text, done=done, would=f"minReplicas would be {done}", observed="observed", workload=workload
         )
-        if outcome == done:
-            self._remember(ref.key, decision, baseline=spec.min_replicas)
+        if mode == "enforce" and outcome not in (done, "repeat"):
+            self._floors.restore(ref.key, before)
+        elif outcome == done:
+            self._floors.written(ref.key, live)
         return self._decide("predictive", ref, workload, outcome, mode, text, action=record)
-
-    def _remember(self, key: str, decision: Decision, *, baseline: int) -> None:
-        if decision.desired_min > baseline:
-            self._raised[key] = decision.desired_min
-            if decision.peak_at is not None:
-                self._raised_until[key] = decision.peak_at
-        else:
-            self._raised.pop(key, None)
-            self._raised_until.pop(key, None)
 
     def _fallback_reason(self, spec: HPASpec, workload: ObjectRef) -> str | None:
         if workload.kind != "Deployment":
@@ -333,7 +335,7 @@ class Scaler:
             hysteresis=settings.hysteresis,
             max_step=settings.max_step,
             capacity_guard=self._capacity_guard(deployment),
-            raised_until=self._raised_until.get(key),
+            raised_until=self._floors.until.get(key),
             unit=signal.unit,
         )
         return decision, signal.note
@@ -346,6 +348,7 @@ class Scaler:
         return predict_load(
             self._store, settings=settings, namespace=spec.namespace, deployment=deployment, cpu_target=target,
             service=spec.service, services=services.list() if services is not None else None, now=now,
+            cache=self._seasons,
         )  # fmt: skip
 
     def _capacity_guard(self, deployment: Mapping[str, Any]) -> int | None:

@@ -13,6 +13,7 @@ safe. Watches are not retried either: the informer resumes them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -113,6 +114,7 @@ class Kube:
     clock: Clock = field(default_factory=RealClock)
     rng: random.Random = field(default_factory=random.Random)  # retry jitter only; not security-relevant
     _requests: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
+    _event_sequence: itertools.count[int] = field(default_factory=itertools.count, init=False, repr=False)
 
     @classmethod
     async def connect(
@@ -338,6 +340,7 @@ class Kube:
             action=action,
             reporting_instance=reporting_instance,
             now=self.clock.now(),
+            sequence=next(self._event_sequence),
         )
         call = ApiCall("POST", "create", EVENTS, namespace=body["metadata"]["namespace"])
         return with_type(await self._send(call, body=body), EVENTS)

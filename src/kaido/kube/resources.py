@@ -213,8 +213,13 @@ def event_body(
     action: str,
     reporting_instance: str,
     now: datetime,
+    sequence: int = 0,
 ) -> dict[str, Any]:
-    """A core/v1 Event in client-go's recorder style: named "<object>.<unix nanos in hex>", counted once."""
+    """A core/v1 Event in client-go's recorder style: named "<object>.<unix nanos in hex>", counted once.
+
+    `sequence` (the sender's count of Events) fills the nanoseconds below the clock's microseconds,
+    so two Events about one object in the same microsecond (a virtual clock) get different names.
+    """
     meta = regarding.get("metadata") or {}
     name = meta.get("name")
     if not name or not regarding.get("kind"):
@@ -229,7 +234,7 @@ def event_body(
     }
     stamp = now.astimezone(UTC)
     seconds = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    nanos = int(stamp.timestamp()) * 1_000_000_000 + stamp.microsecond * 1000
+    nanos = int(stamp.timestamp()) * 1_000_000_000 + stamp.microsecond * 1000 + sequence % 1000
     return {
         "apiVersion": "v1",
         "kind": "Event",

@@ -43,6 +43,11 @@ class ServiceShape:
     startup: float = 30.0  # seconds from a pod's start to ready
     latency_ms: float = 50.0  # service time at low load
 
+    def replicas_for(self, rate: float) -> int:
+        """The replicas an HPA settles at for `rate` requests/s: where the trace starts, as if it had been running."""
+        needed = math.ceil(rate / (self.capacity * self.target_utilization / 100) - 1e-9)
+        return min(max(needed, self.min_replicas), self.max_replicas)
+
     def describe(self) -> str:
         return (
             f"{self.capacity:.1f} rps per pod, {self.min_replicas}-{self.max_replicas} replicas, "
@@ -96,7 +101,7 @@ def build_scenario(trace: Trace, shape: ServiceShape) -> Scenario:
         "kind": "Deployment",
         "metadata": {"name": SERVICE, "namespace": NAMESPACE},
         "spec": {
-            "replicas": shape.min_replicas,
+            "replicas": shape.replicas_for(trace.rates()[0] if trace.counts else 0.0),
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
@@ -106,6 +111,8 @@ def build_scenario(trace: Trace, shape: ServiceShape) -> Scenario:
                             "name": SERVICE,
                             "image": f"{IMAGE}:1.0",
                             "ports": [{"containerPort": 8080}],
+                            # Without a readiness probe a pod gets traffic before it serves.
+                            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5},
                             "resources": {"requests": {"cpu": f"{CPU_REQUEST * 1000:g}m", "memory": "128Mi"}},
                         }
                     ]
@@ -131,7 +138,7 @@ def build_scenario(trace: Trace, shape: ServiceShape) -> Scenario:
     )
 
 
-def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 30.0) -> Policy:
+def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 10.0) -> Policy:
     """The agent's policy: the HPA from the policy for both runs; predictive scaling enforced or off."""
     hpa = {
         "target": f"deployment/{SERVICE}",
@@ -157,6 +164,16 @@ def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 30.
         # One agent: a long lease keeps election traffic out of the measurement.
         "agent": {"leaseDuration": "60s", "renewDeadline": "40s", "retryPeriod": "10s", "metricsInterval": "15s"},
         "rateLimits": {"global": {"actions": 120, "per": "1m"}, "perWorkload": {"actions": 60, "per": "10m"}},
-        "scaling": {"hpas": [hpa], "predictive": {"interval": f"{interval:g}s"}},
+        "scaling": {
+            "hpas": [hpa],
+            "predictive": {
+                "interval": f"{interval:g}s",
+                "maxStep": shape.max_replicas,  # the floor may follow a surge in one decision
+                # ready in time: a pod's start-up plus a minute and a half of margin; longer buys pods early
+                "horizon": f"{shape.startup + 90:g}s",
+                "signal": "requests",
+                "requestRate": {"source": "simulator", "interval": "10s"},
+            },
+        },
     }
     return Policy.model_validate(document, by_alias=True, by_name=False)
