@@ -1,8 +1,4 @@
-"""The `kaido` command group and its subcommands.
-
-A subcommand whose capability is not built yet says so in one line and exits with code 2; it
-never prints made-up output.
-"""
+"""The `kaido` command group and its subcommands."""
 
 from __future__ import annotations
 
