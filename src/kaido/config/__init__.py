@@ -33,7 +33,14 @@ from kaido.config.errors import PolicyError
 from kaido.config.loader import dump_policy, load_policy, parse_policy
 from kaido.config.policy import API_VERSION, Policy
 from kaido.config.reload import CONFIGMAP_KEY, PolicyHolder, watch_file
-from kaido.config.scaling import HPABehavior, HPASpec, PredictiveSettings, ScalingSettings
+from kaido.config.scaling import (
+    HPABehavior,
+    HPASpec,
+    PredictiveSettings,
+    RequestRateSettings,
+    ScalingSettings,
+    WorkloadSpec,
+)
 from kaido.config.sections import (
     AgentSettings,
     ApiSettings,
@@ -85,6 +92,7 @@ __all__ = [
     "PolicyHolder",
     "PredictiveSettings",
     "RateLimits",
+    "RequestRateSettings",
     "Retention",
     "Route",
     "Rung",
@@ -94,6 +102,7 @@ __all__ = [
     "SlackChannel",
     "Thresholds",
     "WebhookChannel",
+    "WorkloadSpec",
     "agent_environment",
     "dump_policy",
     "format_duration",
