@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.support.agent import free_port
+from tests.support.daemon import running_daemon
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 START_TIMEOUT = 20.0
@@ -79,14 +79,6 @@ def _config(webhook_url: str | None) -> str:
     return json.dumps(config)  # JSON is YAML
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextlib.contextmanager
 def running_alertmanager(tmp: Path, *, webhook_url: str | None = None) -> Iterator[AlertmanagerProcess]:
     binary = alertmanager_binary()
@@ -103,21 +95,6 @@ def running_alertmanager(tmp: Path, *, webhook_url: str | None = None) -> Iterat
         "--cluster.listen-address=",  # no gossip: a single instance
         "--log.level=info",
     ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    am = AlertmanagerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _ready(am.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                raise AssertionError(f"Alertmanager did not become ready on {am.url}:\n{tail}")
-            time.sleep(0.05)
-        yield am
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    url = f"http://127.0.0.1:{port}"
+    with running_daemon("Alertmanager", command, url=url, log=log, timeout=START_TIMEOUT) as process:
+        yield AlertmanagerProcess(url=url, process=process, log=log)

@@ -15,7 +15,6 @@ import contextlib
 import json
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support.agent import free_port
+from tests.support.daemon import running_daemon
 
 START_TIMEOUT = 30.0
 
@@ -71,14 +71,6 @@ def _config(targets: Sequence[str]) -> str:
     return json.dumps(config)  # JSON is YAML
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextlib.contextmanager
 def running_prometheus(tmp: Path, *, targets: Sequence[str]) -> Iterator[PrometheusProcess]:
     binary = prometheus_binary()
@@ -94,21 +86,6 @@ def running_prometheus(tmp: Path, *, targets: Sequence[str]) -> Iterator[Prometh
         f"--web.listen-address=127.0.0.1:{port}",
         "--log.level=info",
     ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    prom = PrometheusProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _ready(prom.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                raise AssertionError(f"Prometheus did not become ready on {prom.url}:\n{tail}")
-            time.sleep(0.05)
-        yield prom
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    url = f"http://127.0.0.1:{port}"
+    with running_daemon("Prometheus", command, url=url, log=log, timeout=START_TIMEOUT) as process:
+        yield PrometheusProcess(url=url, process=process, log=log)
