@@ -26,6 +26,15 @@ def step_trace(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def surge_trace(tmp_path: Path) -> Path:
+    """Two hours of a steady load with some noise, then a 3x surge for half an hour (index, per minute)."""
+    rows = [f"{minute},{(600 + (minute * 37) % 60) if minute < 120 else 1800}" for minute in range(150)]
+    path = tmp_path / "surge.csv"
+    path.write_text("minute,requests\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def test_json_report_has_both_policies_with_the_measures(step_trace: Path) -> None:
     completed = run_bench("--trace", str(step_trace), "-o", "json", "--pod-capacity", "5")
     assert completed.returncode == 0, completed.stderr
@@ -70,3 +79,23 @@ def test_index_trace_without_step_assumes_minutes(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "assuming --step 1m" in completed.stderr
     assert json.loads(completed.stdout)["hpa"]["minutes"] == 6
+
+
+def test_predictive_sizes_the_floor_for_a_surge_at_once(surge_trace: Path) -> None:
+    """The request rate shows the whole surge at once; CPU saturates at 100 % and hides it from the HPA.
+
+    The window starts 10 minutes before the surge, with the two hours before it as history. Pods
+    take 90 s to start, so every round the HPA needs to find the real demand costs minutes.
+    """
+    completed = run_bench(
+        "--trace", str(surge_trace), "--step", "1m", "--start", "110m", "--duration", "30m",
+        "--pod-capacity", "5", "--pod-startup", "90s", "-o", "json",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    hpa, predictive = report["hpa"], report["predictive"]
+    assert predictive["kaido_actions"] >= 1  # it raised the HPA's floor
+    assert hpa["kaido_actions"] == 0
+    # 30 rps at 3.5 rps per pod (70 % of 5): nine pods, asked for at once.
+    assert predictive["max_replicas"] >= 9
+    assert predictive["slo_violation_minutes"] <= hpa["slo_violation_minutes"]

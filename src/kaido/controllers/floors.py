@@ -4,8 +4,10 @@ Predictive scaling raises an HPA's minReplicas above the policy's baseline; HPA 
 then compare the live HPA with that raised floor, not with the baseline, or it would undo the
 raise as drift. A floor is remembered before its write is sent (the write's own watch event wakes
 HPA management while the executor is still awaited) and put back if the write does not happen.
-After a write, the cached HPA is stale until the informer delivers the new version: until then
-HPA management leaves that HPA alone instead of "correcting" the old version it still sees.
+After a write, the cached HPA is stale until the informer delivers a version with the floor
+written (or `PENDING_FOR` seconds pass, for a write someone else overwrote): until then HPA
+management leaves that HPA alone instead of "correcting" an older version it still sees (a status
+update of the HPA controller can arrive before the write's own event).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["Floors"]
+__all__ = ["PENDING_FOR", "Floors"]
+
+PENDING_FOR: Final = 30.0  # seconds a write's own event may take to reach the cache
 
 
 @dataclass
 class Floors:
     raised: dict[str, int] = field(default_factory=dict)  # HPA key -> minReplicas set above the baseline
     until: dict[str, datetime] = field(default_factory=dict)  # HPA key -> the predicted peak the raise is for
-    replaced: dict[str, str] = field(default_factory=dict)  # HPA key -> resourceVersion the last write replaced
+    pending: dict[str, tuple[int, float]] = field(default_factory=dict)  # HPA key -> (floor written, until)
 
     def snapshot(self, key: str) -> tuple[int | None, datetime | None]:
         return self.raised.get(key), self.until.get(key)
@@ -49,15 +53,17 @@ class Floors:
         self.raised.pop(key, None)
         self.until.pop(key, None)
 
-    def written(self, key: str, live: Mapping[str, Any]) -> None:
-        """A write replaced `live`; until the cache shows a newer version, the cached HPA is stale."""
-        self.replaced[key] = str((live.get("metadata") or {}).get("resourceVersion", ""))
+    def written(self, key: str, floor: int, *, now: float) -> None:
+        """A write of minReplicas `floor` is on its way; `now` is the scaler clock's monotonic time."""
+        self.pending[key] = (floor, now + PENDING_FOR)
 
-    def stale(self, live: Mapping[str, Any]) -> bool:
+    def stale(self, live: Mapping[str, Any], *, now: float) -> bool:
         meta = live.get("metadata") or {}
         key = f"{meta.get('namespace')}/{meta.get('name')}"
-        version = self.replaced.get(key)
-        if version is not None and version == str(meta.get("resourceVersion", "")):
-            return True
-        self.replaced.pop(key, None)
-        return False
+        if key not in self.pending:
+            return False
+        floor, until = self.pending[key]
+        if (live.get("spec") or {}).get("minReplicas") == floor or now >= until:
+            del self.pending[key]
+            return False
+        return True

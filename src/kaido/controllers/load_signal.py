@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from kaido.analysis.capacity import Capacity, per_pod_capacity
 from kaido.analysis.forecast import Forecast, Unreliable, forecast
@@ -110,6 +110,13 @@ def predict_load(
                 cache[key] = slow
         predicted = _combined(slow[1], settings, now, recent=recent)
         capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
+        if isinstance(capacity, Unreliable) and recent:
+            # Too few 5-minute buckets yet (a new agent): the raw samples of the last hours can tell.
+            _, raw_pods, raw_utilization = workload_history(
+                store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment),
+                start=now - RECENT, end=now, resolution="raw",
+            )  # fmt: skip
+            capacity = per_pod_capacity(recent, raw_pods, raw_utilization, target_utilization=cpu_target, unit=unit)
         return LoadSignal(unit, predicted, capacity, note)
 
     if settings.signal == "cpu":
@@ -226,9 +233,17 @@ def _pod_pattern(deployment: str) -> re.Pattern[str]:
 
 
 def workload_history(
-    store: Store, *, namespace: str, deployment: str, cpu_request: float, start: datetime, end: datetime
+    store: Store,
+    *,
+    namespace: str,
+    deployment: str,
+    cpu_request: float,
+    start: datetime,
+    end: datetime,
+    resolution: Literal["raw", "5m"] = "5m",
 ) -> tuple[Series, Series, Series | None]:
-    """Load (CPU cores summed over the Deployment's pods), pod count and utilization per 5-minute bucket.
+    """Load (CPU cores summed over the Deployment's pods), pod count and utilization per 5-minute bucket
+    (or per sample, with `resolution="raw"`).
 
     The store keeps usage per pod and container, without the owning workload; a Deployment's pods
     are recognised by their names (`<deployment>-<template hash>-<suffix>`), which also finds the
@@ -242,7 +257,7 @@ def workload_history(
         pod = labels.get("pod", "")
         if not pattern.fullmatch(pod):
             continue
-        for at, value in store.series("pod_cpu_cores", labels, start=start, end=end, resolution="5m"):
+        for at, value in store.series("pod_cpu_cores", labels, start=start, end=end, resolution=resolution):
             load[at] += value
             members[at].add(pod)
     times = sorted(load)

@@ -180,7 +180,7 @@ class Scaler:
             if not policy.namespaces.admits(spec.namespace):
                 continue
             current = self._hpas.get(spec.hpa_name, spec.namespace)
-            if current is not None and self._floors.stale(current):
+            if current is not None and self._floors.stale(current, now=self._clock.monotonic()):
                 continue  # the cache has not seen kaido's own write yet; its event wakes the next pass
             min_replicas = self._min_replicas(spec, current, predictive=policy.modes.predictive)
             plan = plan_hpa(spec, live, min_replicas=min_replicas)
@@ -292,14 +292,14 @@ class Scaler:
         # while the executor is still awaited, and it must not take kaido's floor for drift.
         before = self._floors.snapshot(ref.key)
         if mode == "enforce":
+            self._floors.written(ref.key, decision.desired_min, now=self._clock.monotonic())
             self._floors.remember(ref.key, decision.desired_min, baseline=spec.min_replicas, peak_at=decision.peak_at)
         outcome, text, record = await self._act(
             action, mode, text, done=done, would=f"minReplicas would be {done}", observed="observed", workload=workload
         )
         if mode == "enforce" and outcome not in (done, "repeat"):
             self._floors.restore(ref.key, before)
-        elif outcome == done:
-            self._floors.written(ref.key, live)
+            self._floors.pending.pop(ref.key, None)
         return self._decide("predictive", ref, workload, outcome, mode, text, action=record)
 
     def _fallback_reason(self, spec: HPASpec, workload: ObjectRef) -> str | None:
