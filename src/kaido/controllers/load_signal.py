@@ -111,12 +111,7 @@ def predict_load(
         predicted = _combined(slow[1], settings, now, recent=recent)
         capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
         if isinstance(capacity, Unreliable) and recent:
-            # Too few 5-minute buckets yet (a new agent): the raw samples of the last hours can tell.
-            _, raw_pods, raw_utilization = workload_history(
-                store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment),
-                start=now - RECENT, end=now, resolution="raw",
-            )  # fmt: skip
-            capacity = per_pod_capacity(recent, raw_pods, raw_utilization, target_utilization=cpu_target, unit=unit)
+            capacity = _recent_capacity(store, recent, deployment, now=now, cpu_target=cpu_target, unit=unit)
         return LoadSignal(unit, predicted, capacity, note)
 
     if settings.signal == "cpu":
@@ -145,6 +140,18 @@ def predict_load(
     return signal(
         cpu, CPU_UNIT, f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
     )
+
+
+def _recent_capacity(
+    store: Store, recent: Series, deployment: Mapping[str, Any], *, now: datetime, cpu_target: float, unit: str
+) -> Capacity | Unreliable:
+    """Capacity from the raw samples of the last hours: a new agent has too few 5-minute buckets."""
+    meta = deployment.get("metadata") or {}
+    _, pods, utilization = workload_history(
+        store, namespace=str(meta.get("namespace", "")), deployment=str(meta.get("name", "")),
+        cpu_request=template_cpu_request(deployment), start=now - RECENT, end=now, resolution="raw",
+    )  # fmt: skip
+    return per_pod_capacity(recent, pods, utilization, target_utilization=cpu_target, unit=unit)
 
 
 def _seasonal(load: Series, settings: PredictiveSettings, now: datetime) -> Forecast | Unreliable:
