@@ -7,10 +7,9 @@ into the store at past timestamps, and the scaler's clock is moved by hand, as i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from tests.controllers.test_scaler import (
     foreign_hpa,
     write_history,
 )
-from tests.support.sim import SimThread, fast_control_plane
 
 BEFORE_PEAK = DAY0 + timedelta(days=3, hours=13, minutes=52)  # the daily peak starts at 14:00
 
@@ -62,31 +60,12 @@ scaling:
 """
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
-    thread = fast_control_plane(tmp_path_factory.mktemp("direct") / "kubeconfig", seed=7)
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture
-async def kube(sim: SimThread) -> AsyncIterator[Kube]:
-    async with await Kube.connect(kubeconfig=sim.kubeconfig) as client:
-        yield client
-
-
 @pytest.fixture
 async def ns(kube: Kube, request: pytest.FixtureRequest) -> str:
     name = f"d{abs(hash(request.node.nodeid)) % 10**8}"
     await kube.create(NAMESPACES, {"metadata": {"name": name}})
     await kube.create(DEPLOYMENTS, deployment(BACKEND), namespace=name)
     return name
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "kaido.db", clock=RealClock()) as opened:
-        yield opened
 
 
 class Objects:

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -222,12 +221,6 @@ def test_the_policy_defaults_and_rejections() -> None:
 
 
 # -- the simulator source, in process on virtual time ----------------------------------------------
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "kaido.db", clock=RealClock()) as opened:
-        yield opened
 
 
 class InProcess:

@@ -11,10 +11,9 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +28,6 @@ from kaido.kube.resources import DEPLOYMENTS, HPAS, NAMESPACES, PODS, SERVICES, 
 from kaido.remediate.executor import Executor
 from kaido.remediate.ratelimit import Limit, RateLimiter
 from kaido.store import Sample, Store
-from tests.support.sim import SimThread, fast_control_plane
 
 BACKEND = "backend-deployment"
 BEHAVIOR = {
@@ -108,31 +106,12 @@ async def eventually(check: Callable[[], bool], *, within: float = 10, what: str
     raise AssertionError(f"{what} not reached within {within} s")
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
-    thread = fast_control_plane(tmp_path_factory.mktemp("scaler") / "kubeconfig", seed=7)
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture
-async def kube(sim: SimThread) -> AsyncIterator[Kube]:
-    async with await Kube.connect(kubeconfig=sim.kubeconfig) as client:
-        yield client
-
-
 @pytest.fixture
 async def ns(kube: Kube, request: pytest.FixtureRequest) -> str:
     name = f"s{abs(hash(request.node.nodeid)) % 10**8}"
     await kube.create(NAMESPACES, {"metadata": {"name": name}})
     await kube.create(DEPLOYMENTS, deployment(BACKEND), namespace=name)
     return name
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "kaido.db", clock=RealClock()) as opened:
-        yield opened
 
 
 @dataclass

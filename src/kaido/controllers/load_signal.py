@@ -24,7 +24,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -167,7 +167,8 @@ def _combined(
 
     Five-minute buckets learn a daily season cheaply, but a surge that began two minutes ago is
     diluted in its bucket. With raw samples of the last hours (`recent`), a trend-only forecast
-    on short buckets is made too. The recent forecast is used unless the seasonal one predicts a
+    on short buckets is made too, never below the latest rate (exponential smoothing lags a step
+    change by a few buckets; pods take long enough). The recent forecast is used unless the seasonal one predicts a
     higher peak with an 80 % interval no wider than `maxError` of it (a season it is sure of).
     """
     if not recent:
@@ -178,12 +179,24 @@ def _combined(
     )  # fmt: skip
     if isinstance(fast, Unreliable):
         return slow
+    fast = _at_least(fast, recent[-1][1])
     if isinstance(slow, Unreliable) or max(fast.values) >= max(slow.values):
         return fast
     # A higher seasonal peak is acted on only when the season is sure of it: on a bursty series
     # yesterday's bursts come back as wide, wandering bumps that would buy pods for nothing.
     _, peak, half_width = slow.peak()
     return slow if half_width <= settings.max_error * peak else fast
+
+
+def _at_least(predicted: Forecast, arriving: float) -> Forecast:
+    """The forecast, never below the rate arriving now: smoothing must not make a surge wait for pods."""
+    if arriving <= max(predicted.values):
+        return predicted
+    return replace(
+        predicted,
+        values=tuple(max(v, arriving) for v in predicted.values),
+        upper=tuple(max(u, arriving) for u in predicted.upper),
+    )
 
 
 def service_for(deployment: Mapping[str, Any], services: Iterable[Mapping[str, Any]]) -> str | None:
