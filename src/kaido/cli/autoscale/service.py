@@ -169,8 +169,8 @@ def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 10.
             "predictive": {
                 "interval": f"{interval:g}s",
                 "maxStep": shape.max_replicas,  # the floor may follow a surge in one decision
-                # ready in time: a pod's start-up plus a minute and a half of margin; longer buys pods early
-                "horizon": f"{shape.startup + 90:g}s",
+                # ready in time: a pod's start-up plus two HPA syncs; longer buys pods early
+                "horizon": f"{shape.startup + 30:g}s",
                 "signal": "requests",
                 "requestRate": {"source": "simulator", "interval": "10s"},
             },
