@@ -283,6 +283,11 @@ class Scaler:
         if not decision.changed:
             outcome = "held" if decision.reliable else "fallback"
             return self._decide("predictive", ref, workload, outcome, mode, text)
+        running = int((live.get("status") or {}).get("currentReplicas") or 0)
+        if current_min < decision.desired_min <= math.ceil(running * (1 + settings.hysteresis)):
+            # The HPA already runs about what the forecast needs: a floor would only add rounding's pod.
+            text += f"; the HPA runs {running}, within {settings.hysteresis:.0%} of it: minReplicas stays {current_min}"
+            return self._decide("predictive", ref, workload, "held", mode, text)
         bucket = math.floor(now.timestamp() / settings.interval)
         action = SetHPAMinReplicas(
             target=ref, epoch=f"{mode} {bucket} min {decision.desired_min}", min_replicas=decision.desired_min

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from kaido.agent.agent import Agent, AgentOptions
-from kaido.cli.autoscale.service import NAMESPACE, SERVICE, ServiceShape, bench_policy, build_scenario
+from kaido.cli.autoscale.service import COLLECT_INTERVAL, NAMESPACE, SERVICE, ServiceShape, bench_policy, build_scenario
 from kaido.cli.autoscale.slo import PolicyResult, SloMeter, SloTarget, offered_per_minute
 from kaido.cli.autoscale.trace import Trace
 from kaido.config import PolicyHolder
@@ -52,6 +52,7 @@ DEPLOYMENTS: Final = builtin("apps", "v1", "deployments")
 DEFAULT_ORIGIN: Final = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: index traces start here
 HISTORY_LIMIT: Final = 7 * 86_400.0  # the store keeps 5-minute rollups for a week
 QUIET_TURNS: Final = 6
+FINE_HISTORY: Final = 3 * 3600.0  # the recent forecast's window (kaido.controllers.load_signal.RECENT)
 
 
 @dataclass(frozen=True)
@@ -230,17 +231,22 @@ def _history_span(request: ReplayRequest) -> float:
 
 
 async def _seed_history(store: Store, history: Trace | None, origin: datetime) -> None:
-    """The request rates before the window, as the agent's collector would have stored them."""
+    """The request rates before the window, as the agent's collector would have stored them.
+
+    One sample a minute for most of it; every `COLLECT_INTERVAL` for the last `FINE_HISTORY`, as
+    the collector writes them, so the scaler's recent forecast finds evenly spaced samples.
+    """
     if history is None or not history.counts:
         return
     labels = (("namespace", NAMESPACE), ("service", SERVICE))
     begin = origin - timedelta(seconds=history.duration)
-    per_sample = max(1, math.ceil(60 / history.resolution))  # at most one sample a minute, like the collector
     rates = history.rates()
     samples = []
-    for first in range(0, len(rates), per_sample):
-        chunk = rates[first : first + per_sample]
-        at = begin + timedelta(seconds=(first + len(chunk)) * history.resolution)
-        samples.append(Sample("service_requests_per_second", labels, at, sum(chunk) / len(chunk)))
+    moment = 0.0
+    while moment < history.duration:
+        fine = history.duration - moment <= FINE_HISTORY
+        moment += COLLECT_INTERVAL if fine else max(60.0, history.resolution)
+        rate = rates[min(len(rates) - 1, math.floor((moment - 1e-9) / history.resolution))]
+        samples.append(Sample("service_requests_per_second", labels, begin + timedelta(seconds=moment), rate))
     await store.add_samples(samples)
     await store.flush()

@@ -24,7 +24,7 @@ from kaido.config import Policy
 from kaido.sim.scenario import Scenario
 from kaido.sim.traffic import Replay, ServiceLoad
 
-__all__ = ["NAMESPACE", "SERVICE", "ServiceShape", "bench_policy", "build_scenario", "size_for"]
+__all__ = ["COLLECT_INTERVAL", "NAMESPACE", "SERVICE", "ServiceShape", "bench_policy", "build_scenario", "size_for"]
 
 NAMESPACE: Final = "bench"
 SERVICE: Final = "api"
@@ -32,6 +32,7 @@ IMAGE: Final = "bench/api"  # the catalog pattern; pods run IMAGE:1.0
 CPU_REQUEST: Final = 0.5  # cores per pod
 IDLE_CPU: Final = 0.02  # cores a pod uses serving nothing
 NODE_CPU: Final = 8  # cores per node
+COLLECT_INTERVAL: Final = 10.0  # seconds between the agent's reads of the request rates
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 10.
                 # ready in time: a pod's start-up plus two HPA syncs; longer buys pods early
                 "horizon": f"{shape.startup + 30:g}s",
                 "signal": "requests",
-                "requestRate": {"source": "simulator", "interval": "10s"},
+                "requestRate": {"source": "simulator", "interval": f"{COLLECT_INTERVAL:g}s"},
             },
         },
     }
