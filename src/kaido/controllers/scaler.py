@@ -284,9 +284,10 @@ class Scaler:
             outcome = "held" if decision.reliable else "fallback"
             return self._decide("predictive", ref, workload, outcome, mode, text)
         running = int((live.get("status") or {}).get("currentReplicas") or 0)
-        if current_min < decision.desired_min <= math.ceil(running * (1 + settings.hysteresis)):
-            # The HPA already runs about what the forecast needs: a floor would only add rounding's pod.
-            text += f"; the HPA runs {running}, within {settings.hysteresis:.0%} of it: minReplicas stays {current_min}"
+        if current_min < decision.desired_min <= running + 1:
+            # The HPA already runs what the forecast needs, give or take the pod rounding adds: a floor
+            # would buy that pod all day, while the HPA adds it itself when the load asks for it.
+            text += f"; the HPA runs {running}, within a pod of it: minReplicas stays {current_min}"
             return self._decide("predictive", ref, workload, "held", mode, text)
         bucket = math.floor(now.timestamp() / settings.interval)
         action = SetHPAMinReplicas(
