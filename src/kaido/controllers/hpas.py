@@ -36,8 +36,10 @@ __all__ = [
     "hpa_ref",
     "hpa_scaling",
     "is_managed",
+    "newsworthy",
     "orphaned_hpas",
     "plan_hpa",
+    "plan_summary",
 ]
 
 HPA_KIND = "HorizontalPodAutoscaler"
@@ -170,3 +172,24 @@ def behavior_rules(behavior: HPABehavior | None) -> Behavior | None:
         return None
     spec, _ = hpa_from_object({"spec": {"maxReplicas": 1, "behavior": dict(behavior)}})
     return spec.behavior
+
+
+def newsworthy(decision: ScalerDecision, before: ScalerDecision | None) -> bool:
+    """Say it on the timeline when something happened or the situation changed, not on every pass."""
+    if decision.outcome in ("in-sync", "held", "repeat"):
+        return before is not None and before.outcome not in ("in-sync", "held", "repeat")
+    if before is None or before.outcome != decision.outcome:
+        return True
+    # Same outcome again: only an action taken this time, or a new reason to fall back, is news.
+    return decision.action is not None or (
+        decision.outcome == "conflict" and before.explanation != decision.explanation
+    )
+
+
+def plan_summary(plan: HPAPlan) -> str:
+    """What an HPA plan sets, for explanations: "2-10 replicas, cpu 70%"."""
+    spec = plan.spec
+    metrics = ", ".join(
+        f"{m['resource']['name']} {m['resource']['target']['averageUtilization']}%" for m in spec["metrics"]
+    )
+    return f"{spec['minReplicas']}-{spec['maxReplicas']} replicas, {metrics}"

@@ -54,8 +54,10 @@ from kaido.controllers.hpas import (
     hpa_ref,
     hpa_scaling,
     is_managed,
+    newsworthy,
     orphaned_hpas,
     plan_hpa,
+    plan_summary,
 )
 from kaido.controllers.load_signal import (
     CPU_UNIT,
@@ -230,11 +232,14 @@ class Scaler:
         if plan.kind == "conflict":
             return self._decide("hpa", ref, workload, "conflict", mode, plan.conflict)
         if plan.kind == "in-sync":
-            return self._decide("hpa", ref, workload, "in-sync", mode, f"{where} matches the policy ({_summary(plan)})")
+            return self._decide(
+                "hpa", ref, workload, "in-sync", mode, f"{where} matches the policy ({plan_summary(plan)})"
+            )
         if plan.kind == "create":
             bucket = math.floor(self._clock.now().timestamp() / CREATE_WINDOW)
             epoch = f"{mode} create {plan.spec_hash} window {bucket}"
-            text = f"{where} is missing; kaido creates it for {spec.ref.kind.lower()} {spec.ref.key} ({_summary(plan)})"
+            target = f"{spec.ref.kind.lower()} {spec.ref.key}"
+            text = f"{where} is missing; kaido creates it for {target} ({plan_summary(plan)})"
             done, would, observed = "created", "would create it", "missing"
         else:
             version = ((live or {}).get("metadata") or {}).get("resourceVersion", "")
@@ -478,26 +483,6 @@ class Scaler:
         slot = (decision.kind, decision.target)
         before = self._latest.get(slot)
         self._latest[slot] = decision
-        if _newsworthy(decision, before):
+        if newsworthy(decision, before):
             self._on_decision(text)
         return decision
-
-
-def _newsworthy(decision: ScalerDecision, before: ScalerDecision | None) -> bool:
-    """Say it on the timeline when something happened or the situation changed, not on every pass."""
-    if decision.outcome in ("in-sync", "held", "repeat"):
-        return before is not None and before.outcome not in ("in-sync", "held", "repeat")
-    if before is None or before.outcome != decision.outcome:
-        return True
-    # Same outcome again: only an action taken this time, or a new reason to fall back, is news.
-    return decision.action is not None or (
-        decision.outcome == "conflict" and before.explanation != decision.explanation
-    )
-
-
-def _summary(plan: HPAPlan) -> str:
-    spec = plan.spec
-    metrics = ", ".join(
-        f"{m['resource']['name']} {m['resource']['target']['averageUtilization']}%" for m in spec["metrics"]
-    )
-    return f"{spec['minReplicas']}-{spec['maxReplicas']} replicas, {metrics}"
