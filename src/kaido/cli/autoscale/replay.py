@@ -119,13 +119,12 @@ async def replay_policy(
             await kube.close()
             server.stop()
             await server.wait_stopped()
-    violations, requests, failed, worst = meter.verdicts(
-        offered_per_minute(request.window.counts, request.window.resolution)
-    )
+    offered = offered_per_minute(request.window.counts, request.window.resolution)
+    violations, requests, failed, worst = meter.verdicts(offered)
     return PolicyResult(
         policy=policy,
         slo_violation_minutes=violations,
-        minutes=len(offered_per_minute(request.window.counts, request.window.resolution)),
+        minutes=len(offered),
         pod_minutes=cost.pod_minutes,
         max_replicas=cost.max_replicas,
         scaling_actions=cost.changes,

@@ -13,6 +13,7 @@ into coarser ones (a 1-second trace replayed on a 5-second simulator tick keeps 
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import statistics
 from collections import Counter
@@ -119,7 +120,7 @@ def _timestamp_trace(path: Path, data: list[tuple[int, list[str]]], counts: list
     moments = [_moment(path, number, row[0]) for number, row in data]
     origin = min(moments)
     offsets = [(m - origin).total_seconds() for m in moments]
-    gaps = Counter(b - a for a, b in zip(sorted(offsets), sorted(offsets)[1:], strict=False) if b > a)
+    gaps = Counter(b - a for a, b in itertools.pairwise(sorted(offsets)) if b > a)
     resolution = gaps.most_common(1)[0][0] if gaps else 60.0
     return _bucketed(path, offsets, counts, resolution, start=origin)
 
