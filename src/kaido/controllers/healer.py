@@ -16,7 +16,6 @@ restarted agent continues each ladder where it stopped and never repeats an acti
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -27,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from kaido.config import Policy
 from kaido.controllers.monitor import ObjectSource
-from kaido.core.clock import Clock
+from kaido.core.clock import Clock, sleep_or_wake
 from kaido.core.refs import ObjectRef
 from kaido.kube.cache import Delta
 from kaido.kube.client import Kube
@@ -170,15 +169,7 @@ class Healer:
         while True:
             self._wake.clear()
             await self.evaluate()
-            sleeper = asyncio.ensure_future(self._clock.sleep(self._tick))
-            woken = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in (sleeper, woken):
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
+            await sleep_or_wake(self._clock, self._tick, self._wake)
 
     # -- one pass ---------------------------------------------------------------------------------
 

@@ -8,13 +8,14 @@ wakes every sleeper whose deadline has passed, in deadline order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "RealClock", "ScaledClock"]
+__all__ = ["Clock", "ManualClock", "RealClock", "ScaledClock", "sleep_or_wake"]
 
 
 @runtime_checkable
@@ -30,6 +31,18 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
         ...
+
+
+async def sleep_or_wake(clock: Clock, seconds: float, wake: asyncio.Event) -> None:
+    """Wait `seconds` of `clock`'s time, or less when `wake` is set first."""
+    waiters = (asyncio.ensure_future(clock.sleep(seconds)), asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
 
 
 class RealClock:

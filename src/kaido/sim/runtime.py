@@ -10,12 +10,12 @@ one clock make runs reproducible; on a `ManualClock`, `advance()` fast-forwards 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
 from kaido.core import ManualClock
+from kaido.core.clock import sleep_or_wake
 from kaido.sim.cluster import SimCluster
 from kaido.sim.store import WatchEvent
 
@@ -59,13 +59,7 @@ class Runtime:
         while not self._stopped:
             self.reconcile()
             self._changed.clear()
-            sleeper = asyncio.ensure_future(self.cluster.clock.sleep(self.tick))
-            changed = asyncio.ensure_future(self._changed.wait())
-            await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (sleeper, changed):
-                waiter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
+            await sleep_or_wake(self.cluster.clock, self.tick, self._changed)
 
     def stop(self) -> None:
         self._stopped = True
