@@ -41,6 +41,7 @@ def test_describe_says_what_happens_in_plain_words() -> None:
     assert (
         Scale(target=DEPLOY, epoch="e", replicas=5).describe() == "scale deployment chatbot-dev/backend to 5 replicas"
     )
+    assert Scale(target=DEPLOY, epoch="e", replicas=5, raise_only=True).describe().endswith("to at least 5 replicas")
     assert "revision 2" in Rollback(target=DEPLOY, epoch="e", revision=2).describe()
     patch = PatchResources(
         target=DEPLOY, epoch="e", container="api", requests={"memory": "256Mi"}, limits={"memory": "512Mi"}
@@ -71,6 +72,7 @@ def test_params_are_the_audit_logs_copy_of_the_data() -> None:
         (lambda: Scale(target=ObjectRef("Deployment", "x"), epoch="e", replicas=1), "needs a namespace"),
         (lambda: Scale(target=DEPLOY, epoch="", replicas=1), "epoch is empty"),
         (lambda: Scale(target=DEPLOY, epoch="e", replicas=-1), "replicas must be a whole number >= 0"),
+        (lambda: Scale(target=DEPLOY, epoch="e", replicas=1, raise_only="yes"), "raise_only must be true or false"),  # type: ignore[arg-type]
         (lambda: Scale(target=ObjectRef("DaemonSet", "x", "ns"), epoch="e", replicas=1), "Deployment, ReplicaSet"),
         (lambda: Rollback(target=DEPLOY, epoch="e", revision=0), "revision must be a whole number >= 1"),
         (lambda: PatchResources(target=DEPLOY, epoch="e", container="api"), "give requests or limits"),

@@ -259,3 +259,52 @@ async def test_apply_hpa_leaves_an_hpa_kaido_does_not_manage(kube: Kube, ns: str
     )
     assert adopted.state == "succeeded"
     assert (await kube.get(HPAS, "web", namespace=ns))["metadata"]["labels"][MANAGED_BY] == "kaido"
+
+
+async def test_a_raise_only_scale_raises_and_never_lowers(kube: Kube, ns: str, make_executor: MakeExecutor) -> None:
+    before = await ready_deployment(kube, ns, "web", replicas=2)
+    executor = make_executor()
+    up = Scale(target=ref(before), epoch="floor 1 4", replicas=4, raise_only=True)
+
+    record = await executor.execute(up, mode="enforce", reason="minReplicas raised to 4")
+
+    assert record.state == "succeeded" and record.detail == f"scaled Deployment {ns}/web from 2 to 4 replicas"
+    after = await kube.get(DEPLOYMENTS, "web", namespace=ns)
+    assert after["spec"]["replicas"] == 4
+    assert after["metadata"]["annotations"][LAST_ACTION] == up.idempotency_key()
+    down = Scale(target=ref(before), epoch="floor 2 3", replicas=3, raise_only=True)
+    record = await executor.execute(down, mode="enforce", reason="minReplicas raised to 3")
+    assert record.state == "succeeded" and record.detail == f"nothing to do: Deployment {ns}/web already has 4 replicas"
+    assert (await kube.get(DEPLOYMENTS, "web", namespace=ns))["spec"]["replicas"] == 4
+
+
+class _ScaledMeanwhile:
+    """A cluster writer whose first read of a Deployment is followed by someone else scaling it."""
+
+    def __init__(self, kube: Kube, replicas: int) -> None:
+        self._kube, self._replicas, self.reads = kube, replicas, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._kube, name)
+
+    async def get(self, res, name, *, namespace=None):
+        obj = await self._kube.get(res, name, namespace=namespace)
+        self.reads += 1
+        if self.reads == 1:
+            await self._kube.patch(res, name, {"spec": {"replicas": self._replicas}}, namespace=namespace)
+        return obj
+
+
+@pytest.mark.parametrize(("meanwhile", "expected"), [(6, 6), (3, 5)])
+async def test_a_raise_only_scale_rereads_when_the_replicas_change_under_it(
+    kube: Kube, ns: str, make_executor: MakeExecutor, meanwhile: int, expected: int
+) -> None:
+    before = await ready_deployment(kube, ns, "web", replicas=2)
+    writer = _ScaledMeanwhile(kube, meanwhile)  # an HPA scales between kaido's read and its write
+    action = Scale(target=ref(before), epoch="floor 1 5", replicas=5, raise_only=True)
+
+    record = await make_executor(writer=writer).execute(action, mode="enforce", reason="minReplicas raised to 5")
+
+    assert record.state == "succeeded", record.detail
+    assert writer.reads == 2  # the write conditional on the first read failed; the second read decided
+    assert (await kube.get(DEPLOYMENTS, "web", namespace=ns))["spec"]["replicas"] == expected

@@ -126,20 +126,28 @@ class RolloutRestart(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class Scale(Action):
-    """Set a workload's replicas through its scale subresource."""
+    """Set a workload's replicas through its scale subresource.
+
+    `raise_only`: only ever raise them to `replicas`, never lower them; the write is conditional on
+    the replicas the executor read, so a concurrent scale-up (an HPA's) is never undone.
+    """
 
     kind: ClassVar[str] = "Scale"
     target_kinds: ClassVar[frozenset[str]] = _SCALABLE
 
     replicas: int
+    raise_only: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or self.replicas < 0:
             raise ActionError(f"Scale {self.target}: replicas must be a whole number >= 0, not {self.replicas!r}")
+        if not isinstance(self.raise_only, bool):
+            raise ActionError(f"Scale {self.target}: raise_only must be true or false, not {self.raise_only!r}")
 
     def describe(self) -> str:
-        return f"scale {self.target.kind.lower()} {self.target.key} to {self.replicas} replicas"
+        to = "at least " if self.raise_only else ""
+        return f"scale {self.target.kind.lower()} {self.target.key} to {to}{self.replicas} replicas"
 
 
 @dataclass(frozen=True, kw_only=True)

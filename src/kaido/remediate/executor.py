@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from kaido.core.clock import Clock
 from kaido.core.refs import ObjectRef
-from kaido.kube.errors import Conflict, KubeError, NotFound
+from kaido.kube.errors import Conflict, Invalid, KubeError, NotFound
 from kaido.kube.resources import HPAS, PODS, REPLICASETS, resource_for
 from kaido.remediate.actions import (
     Action,
@@ -58,6 +58,8 @@ MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 HASH_LABEL: Final = "pod-template-hash"
 REVISION: Final = "deployment.kubernetes.io/revision"
 _EVENT_MESSAGE_MAX: Final = 1024  # the API server's limit on an Event's message
+RAISE_ATTEMPTS: Final = 3  # reads and conditional writes a raise-only Scale tries before it gives up
+
 log = logging.getLogger(__name__)
 
 
@@ -219,10 +221,7 @@ class Executor:
         if stored.state != "started":
             self._metrics.actions.labels(action.kind, stored.mode, "duplicate").inc()
             return stored
-        effect = None
-        if stored.mode == "enforce":
-            effect = await _effect_in_place(self._kube, action, key=stored.key)
-        if effect:
+        if stored.mode == "enforce" and (effect := await _effect_in_place(self._kube, action, key=stored.key)):
             return await self._finish(stored, "succeeded", f"interrupted, but the effect is in place: {effect}")
         return await self._finish(stored, "failed", "interrupted; not repeated")
 
@@ -312,6 +311,8 @@ async def _rollout_restart(
 
 
 async def _scale(kube: ClusterWriter, action: Scale, *, key: str, dry_run: bool) -> _Outcome:
+    if action.raise_only:
+        return await _raise_replicas(kube, action, key=key, dry_run=dry_run)
     res, name, ns = resource_for(action.target.kind), action.target.name, action.namespace
     scale = await kube.patch(
         res, name, {"spec": {"replicas": action.replicas}}, namespace=ns, subresource="scale", dry_run=dry_run
@@ -320,6 +321,28 @@ async def _scale(kube: ClusterWriter, action: Scale, *, key: str, dry_run: bool)
     await kube.patch(res, name, {"metadata": {"annotations": {LAST_ACTION: key}}}, namespace=ns, dry_run=dry_run)
     replicas = (scale.get("spec") or {}).get("replicas", action.replicas)
     return _Outcome(f"scaled {action.target} to {replicas} replicas")
+
+
+async def _raise_replicas(kube: ClusterWriter, action: Scale, *, key: str, dry_run: bool) -> _Outcome:
+    """Raise the replicas to `action.replicas` unless they are there already; a write conditional on the read."""
+    res, name, ns = resource_for(action.target.kind), action.target.name, action.namespace
+    for _ in range(RAISE_ATTEMPTS):
+        workload = await kube.get(res, name, namespace=ns)
+        _check_uid(workload, action)
+        current = (workload.get("spec") or {}).get("replicas", 1)
+        if current >= action.replicas:
+            return _Outcome(f"nothing to do: {action.target} already has {current} replicas", noop=True)
+        ops: list[dict[str, Any]] = [
+            {"op": "test", "path": "/spec/replicas", "value": current},  # nobody scaled it since the read
+            {"op": "replace", "path": "/spec/replicas", "value": action.replicas},
+            _add_to_map(workload, "annotations", LAST_ACTION, key),
+        ]
+        try:
+            await kube.patch(res, name, ops, namespace=ns, patch_type="json", dry_run=dry_run)
+        except (Conflict, Invalid):
+            continue  # scaled (or changed) between the read and the write: read again
+        return _Outcome(f"scaled {action.target} from {current} to {action.replicas} replicas")
+    raise ActionError(f"Scale {action.target}: its replicas changed under all {RAISE_ATTEMPTS} attempts to raise them")
 
 
 async def _rollback(kube: ClusterWriter, action: Rollback, *, key: str, dry_run: bool) -> _Outcome:
@@ -470,6 +493,7 @@ async def _effect_in_place(kube: ClusterWriter, action: Action, *, key: str) -> 
         return None
     if (meta.get("annotations") or {}).get(LAST_ACTION) == key:
         return f"{action.target} carries {LAST_ACTION}={key}"
-    if isinstance(action, Scale) and (obj.get("spec") or {}).get("replicas") == action.replicas:
-        return f"{action.target} has {action.replicas} replicas"
+    replicas = (obj.get("spec") or {}).get("replicas", 1)
+    if isinstance(action, Scale) and replicas >= action.replicas and (replicas == action.replicas or action.raise_only):
+        return f"{action.target} has {replicas} replicas"
     return None
