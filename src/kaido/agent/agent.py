@@ -174,6 +174,7 @@ class Agent:
             policy=lambda: self.holder.current,
             http=self.http_client,
             scopes=scopes,
+            on_rates=self.scaler.load_observed,  # a new rate is decided on at once
         )
         self.alert_engine = AlertEngine(
             settings=lambda: self.holder.current.alerts,

@@ -219,6 +219,9 @@ class PredictiveSettings(PolicyModel):
     max_error: float = Field(default=0.3, gt=0, le=1)  # a forecast missing by more (relative) is not used
     hysteresis: float = Field(default=0.2, ge=0, lt=1)  # lower minReplicas only when the forecast drops this much
     max_step: int = Field(default=4, ge=1)  # at most this many replicas added to minReplicas at once
+    # a raised minReplicas above the running replicas also scales the workload up to it at once, rather
+    # than at the HPA's next sync; one more audited write per raise, counted against the rate limits
+    scale_up_now: bool = False
     # auto: the request rate when the workload's Service has enough of its history, else CPU
     signal: Literal["auto", "requests", "cpu"] = "auto"
     request_rate: RequestRateSettings = Field(default_factory=RequestRateSettings)

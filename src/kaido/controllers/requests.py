@@ -71,8 +71,11 @@ class RequestRateError(KaidoError):
 def request_counters(text: str, *, metric: str = SIM_COUNTER) -> Counters:
     """Each series of the counter `metric` in an exposition page, grouped by (namespace, service)."""
     found: Counters = {}
+    # Only the counter's own lines are parsed: the page has hundreds of other series.
+    family_name = metric.removesuffix("_total")
+    own = "\n".join(line for line in text.splitlines() if line.startswith(family_name))
     try:
-        for family in text_string_to_metric_families(text):
+        for family in text_string_to_metric_families(own):
             for sample in family.samples:
                 if sample.name != metric:
                     continue
@@ -172,8 +175,10 @@ class RequestRates:
         policy: Callable[[], Policy],
         http: httpx2.AsyncClient | None = None,
         scopes: tuple[str | None, ...] = (None,),
+        on_rates: Callable[[], None] = lambda: None,
     ) -> None:
         self._kube, self._store, self._clock, self._policy, self._http = kube, store, clock, policy, http
+        self._on_rates = on_rates  # called once new rates are in the store
         self._scopes = scopes
         self._counters = CounterRates()
         self._source: tuple[str, str | None, str] | None = None  # what the counters were read from
@@ -214,6 +219,8 @@ class RequestRates:
         ]
         await self._store.add_samples(samples)
         self.latest = kept
+        if kept:
+            self._on_rates()
         return kept
 
     async def _read(self, settings: RequestRateSettings) -> dict[ServiceKey, float]:

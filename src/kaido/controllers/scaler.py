@@ -30,7 +30,6 @@ by the API server, nothing changes), `enforce` applies it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -71,7 +70,7 @@ from kaido.controllers.load_signal import (
     workload_history,
 )
 from kaido.controllers.monitor import ObjectSource
-from kaido.core.clock import Clock
+from kaido.core.clock import Clock, sleep_or_wake
 from kaido.core.refs import ObjectRef
 from kaido.kube.cache import Delta
 from kaido.remediate.actions import Action, ApplyHPA, Scale, SetHPAMinReplicas
@@ -123,7 +122,8 @@ class Scaler:
         self._floors = Floors()
         self._seasons: SeasonCache = {}
         self._direct: dict[str, _DirectMemory] = {}  # Deployment key -> stabilization and rate-limit memory
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # an HPA changed: HPA management runs again
+        self._load_wake = asyncio.Event()  # new load samples: predictive scaling runs again
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -131,37 +131,30 @@ class Scaler:
         """HPA management every `hpa_interval` and on HPA changes; predictive every policy interval."""
         self._hpas.subscribe(self._on_hpa, name="scaler")
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._loop(self.reconcile_hpas, lambda: self.hpa_interval, wake=True))
-            group.create_task(self._loop(self.predict, lambda: self._policy().scaling.predictive.interval))
+            group.create_task(self._loop(self.reconcile_hpas, lambda: self.hpa_interval, wake=self._wake))
+            group.create_task(self._loop(self.predict, self._predict_interval, wake=self._load_wake))
 
     async def _on_hpa(self, delta: Delta) -> None:
         self._wake.set()
 
+    def _predict_interval(self) -> float:
+        return self._policy().scaling.predictive.interval
+
+    def load_observed(self) -> None:
+        """New load samples are in the store: decide now rather than at the next interval."""
+        self._load_wake.set()
+
     async def _loop(
-        self, step: Callable[[], Awaitable[list[ScalerDecision]]], interval: Callable[[], float], *, wake: bool = False
+        self, step: Callable[[], Awaitable[list[ScalerDecision]]], interval: Callable[[], float], *, wake: asyncio.Event
     ) -> None:
         while True:
-            if wake:
-                self._wake.clear()
+            wake.clear()
             try:
                 await step()
             except Exception:
                 # One bad pass (a store read, an odd object) must not stop scaling for good.
                 log.exception("scaler pass %s failed; trying again in %.0f s", step.__name__, interval())
-            await self._sleep(interval(), wake=wake)
-
-    async def _sleep(self, seconds: float, *, wake: bool) -> None:
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        waiters: set[asyncio.Future[Any]] = {sleeper}
-        if wake:
-            waiters.add(asyncio.ensure_future(self._wake.wait()))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*waiters, return_exceptions=True)
+            await sleep_or_wake(self._clock, interval(), wake)
 
     def decisions(self) -> list[dict[str, Any]]:
         """The latest decision per target and kind (hpa, predictive, direct), newest first."""
@@ -311,7 +304,21 @@ class Scaler:
         if mode == "enforce" and outcome not in (done, "repeat"):
             self._floors.restore(ref.key, before)
             self._floors.pending.pop(ref.key, None)
+        if outcome == "raised" and settings.scale_up_now:
+            text = await self._scale_up_now(workload, decision.desired_min, bucket=bucket, text=text)
         return self._decide("predictive", ref, workload, outcome, mode, text, action=record)
+
+    async def _scale_up_now(self, workload: ObjectRef, floor: int, *, bucket: int, text: str) -> str:
+        """Start the pods a raised floor asks for now; the HPA would add them only at its next sync."""
+        deployment = self._deployments.get(workload.name, workload.namespace)
+        if deployment is None or int((deployment.get("spec") or {}).get("replicas") or 0) >= floor:
+            return text
+        target = ObjectRef.of(deployment)
+        action = Scale(target=target, epoch=f"floor {bucket} {floor}", replicas=floor, raise_only=True)
+        record = await self._executor.execute(action, mode="enforce", reason=text, workload=workload)
+        if record.state == "succeeded":
+            return f"{text}; {record.detail}"
+        return f"{text}; scaling {target.key} up now: {record.state} ({record.detail}), the HPA adds the pods"
 
     def _fallback_reason(self, spec: HPASpec, workload: ObjectRef) -> str | None:
         if workload.kind != "Deployment":
