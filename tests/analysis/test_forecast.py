@@ -136,6 +136,23 @@ def test_same_input_same_output():
     assert isinstance(first, Forecast)
 
 
+@pytest.mark.parametrize(("minutes", "season"), [(3 * 60, "none"), (2 * 1440 + 200, "auto")])
+def test_given_smoothing_is_used_instead_of_the_grid_search(minutes: int, season: str):
+    samples = series(minutes, noise=8.0, seed=4)
+    now = samples[-1][0]
+    searched = reliable(forecast(samples, now=now, horizon=600, season=season))  # type: ignore[arg-type]
+    assert searched.smoothing[0] > 0
+    # The parameters the search chose reproduce its forecast exactly; others give another one.
+    again = forecast(samples, now=now, horizon=600, season=season, smoothing=searched.smoothing)  # type: ignore[arg-type]
+    assert again == searched
+    alpha, beta, gamma = searched.smoothing
+    other = reliable(
+        forecast(samples, now=now, horizon=600, season=season, smoothing=(1 - alpha, beta, gamma))  # type: ignore[arg-type]
+    )
+    assert other.smoothing == (1 - alpha, beta, gamma)
+    assert other.values != searched.values and other.error > searched.error
+
+
 def test_values_are_never_negative():
     samples = series(3 * 60, noise=0.2, shape=lambda t: max(0.0, 30 - t / 300))  # falling to zero
     result = reliable(forecast(samples, now=samples[-1][0], horizon=3600))

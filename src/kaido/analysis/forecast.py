@@ -59,6 +59,7 @@ class Forecast:
     upper: tuple[float, ...]
     error: float  # WAPE of the one-step-ahead in-sample forecasts, 0..inf
     method: str  # "holt-winters daily season" | "holt (trend only)"
+    smoothing: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the fitted (alpha, beta, gamma)
 
     def at(self, index: int) -> datetime:
         """The end of the bucket that point `index` predicts."""
@@ -240,8 +241,13 @@ def forecast(
     step: float = 60.0,
     season: Literal["auto", "daily", "none"] = "auto",
     min_history: float = 3600.0,
+    smoothing: tuple[float, float, float] | None = None,
 ) -> Forecast | Unreliable:
-    """Forecast the mean load per `step` for `horizon` seconds after `now` from samples up to `now`."""
+    """Forecast the mean load per `step` for `horizon` seconds after `now` from samples up to `now`.
+
+    The smoothing parameters are chosen by grid search, or taken from `smoothing` (an earlier
+    forecast's) so that a series refitted every few seconds pays for one run instead of the grid.
+    """
     if horizon <= 0 or step <= 0:
         raise ValueError(f"forecast horizon and step must be positive, got horizon={horizon} s, step={step} s")
     buckets = resample(samples, step=step, end=now)
@@ -258,7 +264,11 @@ def forecast(
     if refused is not None:
         return refused
     y = _interpolate(buckets)
-    fit = _best_fit(y, m)
+    if smoothing is None:
+        fit = _best_fit(y, m)
+    else:
+        alpha, beta, gamma = smoothing
+        fit = _holt_winters(y, m, alpha, beta, gamma) if m else _holt(y, alpha, beta)
     points = math.ceil(horizon / step - 1e-9)
     values, widths = _project(fit, points)
     observed = sum(abs(v) for v in (y[m:] if m else y[HOLT_BURN_IN + 1 :]))
@@ -271,4 +281,5 @@ def forecast(
         upper=tuple(max(0.0, v + w) for v, w in zip(values, widths, strict=True)),
         error=error,
         method="holt-winters daily season" if m else "holt (trend only)",
+        smoothing=(fit.alpha, fit.beta, fit.gamma),
     )

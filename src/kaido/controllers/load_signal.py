@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -61,9 +61,19 @@ FAST_STEP: Final = 15.0  # s: the finest bucket of the recent forecast (else one
 RECENT: Final = timedelta(hours=3)  # raw samples read for it (the store keeps a day of them)
 USAGE_WINDOW: Final = timedelta(minutes=2)  # usage older than this does not describe the pods now
 Series = list[tuple[datetime, float]]
-SeasonCache = dict[
-    tuple[str, str, str], tuple[int, Forecast | Unreliable]
-]  # (ns, workload, series) -> bucket, forecast
+
+
+@dataclass
+class _BucketMemo:
+    """What one series' passes within one 5-minute bucket share: it changes once per bucket."""
+
+    bucket: int
+    seasonal: Forecast | Unreliable
+    capacity: Capacity | Unreliable
+    smoothing: tuple[float, float, float] | None = None  # the recent forecast's fitted parameters
+
+
+SeasonCache = dict[tuple[str, str, str], _BucketMemo]  # (ns, workload, series) -> this bucket's memo
 
 
 @dataclass(frozen=True)
@@ -90,8 +100,9 @@ def predict_load(
 ) -> LoadSignal:
     """Forecast and capacity of a Deployment from the signal the policy asks for; see the module docstring.
 
-    `cache` keeps each series' 5-minute forecast for the rest of its bucket: refitting the season
-    every pass would cost tens of milliseconds for a figure that moves once per bucket.
+    `cache` keeps what moves once per 5-minute bucket (the seasonal forecast, the capacity from
+    rollups, the recent forecast's smoothing parameters) for the rest of the bucket: a pass every
+    few seconds then reads the rollups and searches the parameters once per bucket, not each time.
     """
     name = str((deployment.get("metadata") or {}).get("name", ""))
     lookback = timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3)
@@ -100,22 +111,27 @@ def predict_load(
         store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment), start=start, end=now
     )
 
-    def signal(load: Series, unit: str, note: str, *, recent: Series | None = None) -> LoadSignal:
+    def signal(load: Callable[[], Series], unit: str, note: str, *, recent: Series | None = None) -> LoadSignal:
         key = (namespace, name, note)  # the note names the series (which Service, or CPU)
         bucket = math.floor(now.timestamp() / STEP)
-        slow = cache.get(key) if cache is not None else None
-        if slow is None or slow[0] != bucket:
-            slow = bucket, _seasonal(load, settings, now)
+        memo = cache.get(key) if cache is not None else None
+        if memo is None or memo.bucket != bucket:
+            series = load()
+            capacity = per_pod_capacity(series, pods, utilization, target_utilization=cpu_target, unit=unit)
+            memo = _BucketMemo(bucket, _seasonal(series, settings, now), capacity)
             if cache is not None:
-                cache[key] = slow
-        predicted = _combined(slow[1], settings, now, recent=recent)
-        capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
+                cache[key] = memo
+        predicted = _combined(memo, settings, now, recent=recent)
+        capacity = memo.capacity
         if isinstance(capacity, Unreliable) and recent:
             capacity = _recent_capacity(store, recent, deployment, now=now, cpu_target=cpu_target, unit=unit)
         return LoadSignal(unit, predicted, capacity, note)
 
+    def cpu_load() -> Series:
+        return cpu
+
     if settings.signal == "cpu":
-        return signal(cpu, CPU_UNIT, "using CPU (signal: cpu in the policy)")
+        return signal(cpu_load, CPU_UNIT, "using CPU (signal: cpu in the policy)")
     chosen = service or service_for(deployment, services or ())
     if chosen is None:
         missing = f"no Service selects the pods of deployment {namespace}/{name}"
@@ -124,21 +140,20 @@ def predict_load(
         if settings.signal == "requests":
             reason = f"{missing}; name it with service: in the policy"
             return LoadSignal(RPS_UNIT, Unreliable(reason), Unreliable(reason), f"{missing}; no request rate to use")
-        return signal(cpu, CPU_UNIT, f"{missing}; using CPU")
-    where = f"service {namespace}/{chosen}"
-    rates = store.series(
-        REQUEST_RATE, {"namespace": namespace, "service": chosen}, start=start, end=now, resolution="5m"
-    )
-    recent = store.series(
-        REQUEST_RATE, {"namespace": namespace, "service": chosen}, start=now - RECENT, end=now, resolution="raw"
-    )
+        return signal(cpu_load, CPU_UNIT, f"{missing}; using CPU")
+    where, labels = f"service {namespace}/{chosen}", {"namespace": namespace, "service": chosen}
+
+    def rates() -> Series:
+        return store.series(REQUEST_RATE, labels, start=start, end=now, resolution="5m")
+
+    recent = store.series(REQUEST_RATE, labels, start=now - RECENT, end=now, resolution="raw")
     requested = signal(rates, RPS_UNIT, f"using the request rate of {where}", recent=recent)
     if settings.signal == "requests" or not isinstance(requested.forecast, Unreliable):
         return requested
-    if not rates:
-        return signal(cpu, CPU_UNIT, f"no request-rate history for {where}; using CPU")
+    if not recent and not rates():
+        return signal(cpu_load, CPU_UNIT, f"no request-rate history for {where}; using CPU")
     return signal(
-        cpu, CPU_UNIT, f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
+        cpu_load, CPU_UNIT, f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
     )
 
 
@@ -161,7 +176,7 @@ def _seasonal(load: Series, settings: PredictiveSettings, now: datetime) -> Fore
 
 
 def _combined(
-    slow: Forecast | Unreliable, settings: PredictiveSettings, now: datetime, *, recent: Series | None = None
+    memo: _BucketMemo, settings: PredictiveSettings, now: datetime, *, recent: Series | None = None
 ) -> Forecast | Unreliable:
     """The 5-minute forecast (seasonal when history allows), or the minute-by-minute one when it sees more.
 
@@ -171,14 +186,16 @@ def _combined(
     change by a few buckets; pods take long enough). The recent forecast is used unless the seasonal one predicts a
     higher peak with an 80 % interval no wider than `maxError` of it (a season it is sure of).
     """
+    slow = memo.seasonal
     if not recent:
         return slow
     fast = forecast(
         recent, now=now, horizon=settings.horizon, step=max(settings.request_rate.interval, FAST_STEP), season="none",
-        min_history=min(settings.min_history, RECENT.total_seconds() / 2),
+        min_history=min(settings.min_history, RECENT.total_seconds() / 2), smoothing=memo.smoothing,
     )  # fmt: skip
     if isinstance(fast, Unreliable):
         return slow
+    memo.smoothing = fast.smoothing  # searched once per bucket, reused by its later passes
     fast = _at_least(fast, recent[-1][1])
     if isinstance(slow, Unreliable) or max(fast.values) >= max(slow.values):
         return fast
