@@ -52,6 +52,10 @@ def test_json_report_has_both_policies_with_the_measures(step_trace: Path) -> No
     # A threefold jump overloads the two pods until the HPA's new pods are ready.
     assert report["hpa"]["slo_violation_minutes"] >= 1
     assert report["hpa"]["failed_requests"] > 0
+    # The minutes are listed: those of the jump, none before it (the window opens on ready pods).
+    for result in report.values():
+        assert len(result["violations"]) == result["slo_violation_minutes"]
+        assert all(10 <= minute < 40 for minute in result["violations"]), result["violations"]
 
 
 def test_one_policy_and_a_window(step_trace: Path) -> None:
@@ -79,6 +83,19 @@ def test_index_trace_without_step_assumes_minutes(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "assuming --step 1m" in completed.stderr
     assert json.loads(completed.stdout)["hpa"]["minutes"] == 6
+
+
+def test_a_steady_load_is_served_from_the_first_minute(tmp_path: Path) -> None:
+    """The replay warms up before the window: its first minute meets pods that are ready for it."""
+    trace = tmp_path / "steady.csv"
+    trace.write_text("minute,count\n" + "".join(f"{i},600\n" for i in range(5)))
+    completed = run_bench(
+        "--trace", str(trace), "--step", "1m", "--pod-capacity", "5", "--pod-startup", "60s", "-o", "json"
+    )
+    assert completed.returncode == 0, completed.stderr
+    for policy, result in json.loads(completed.stdout).items():
+        assert result["violations"] == [] and result["failed_requests"] == 0, (policy, result)
+        assert result["max_replicas"] == 3  # 10 rps at 3.5 rps per pod, from the start
 
 
 def test_predictive_sizes_the_floor_for_a_surge_at_once(surge_trace: Path) -> None:

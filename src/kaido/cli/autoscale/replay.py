@@ -13,6 +13,9 @@ moment they belong to, and a day of traffic replays in a minute or two of wall t
 Before the window starts, the request rates of the trace's earlier part (up to the store's week of
 5-minute rollups) are written into the agent's store as the samples its request-rate collector
 would have recorded, so the forecaster has the history an agent running before the window had.
+The replay itself starts a warm-up lead before the window (a pod's start-up plus 30 s, whole
+buckets of the trace) that serves the window's first bucket, so the window opens on pods that
+are ready for its load, as if the service had been running; the lead is not measured.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import math
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -52,6 +55,7 @@ DEPLOYMENTS: Final = builtin("apps", "v1", "deployments")
 DEFAULT_ORIGIN: Final = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: index traces start here
 HISTORY_LIMIT: Final = 7 * 86_400.0  # the store keeps 5-minute rollups for a week
 QUIET_TURNS: Final = 6
+WARMUP_MARGIN: Final = 30.0  # s after a pod's start-up before the window opens: probes, a sync
 FINE_HISTORY: Final = 3 * 3600.0  # the recent forecast's window (kaido.controllers.load_signal.RECENT)
 
 
@@ -88,9 +92,11 @@ async def replay_policy(
 ) -> PolicyResult:
     """Replay the window with `policy` ("hpa" or "predictive") and measure it."""
     origin = request.window.start or DEFAULT_ORIGIN + timedelta(seconds=_history_span(request))
-    clock = ManualClock(origin)
+    served, history = _with_lead(request)
+    lead = served.duration - request.window.duration
+    clock = ManualClock(origin - timedelta(seconds=lead))
     cluster = SimCluster(clock=clock, seed=request.seed)
-    running = build_scenario(request.window, request.shape).start(cluster, tick=request.tick)
+    running = build_scenario(served, request.shape).start(cluster, tick=request.tick)
     meter = SloMeter(namespace=NAMESPACE, labels={"app": SERVICE}, origin=origin, now=clock.now, target=request.target)
     request_stats_for(cluster).observers.append(meter.observe)
     inflight = _InFlight(create_app(cluster))
@@ -102,14 +108,14 @@ async def replay_policy(
         write_kubeconfig(kubeconfig, kubeconfig_document(server.url, namespace=NAMESPACE))
         kube = await Kube.connect(kubeconfig=kubeconfig, clock=clock)
         store = await Store.open(Path(scratch) / "kaido.db", clock=clock, retention=Retention())
-        await _seed_history(store, request.history, origin)
+        await _seed_history(store, history, clock.now())
         holder = PolicyHolder(bench_policy(request.shape, predictive=policy == "predictive"), source="kaido bench")
         agent = Agent(kube=kube, store=store, policy=holder, clock=clock, options=AgentOptions(identity="kaido-bench"))
         loop = _Loop(clock, inflight, store)
         tasks = [asyncio.create_task(running.runtime.run()), asyncio.create_task(agent.run(stop := asyncio.Event()))]
         try:
             await loop.until(lambda: agent.informers.synced, what="the agent's caches to sync")
-            cost = await _run_window(loop, cluster, request, progress=progress, policy=policy)
+            cost = await _run_window(loop, cluster, request, lead=lead, progress=progress, policy=policy)
             actions = agent.actions(limit=100_000)
             timeline = [e["text"] for e in agent.timeline_entries(after=0, limit=100_000) if e["category"] == "scaling"]
         finally:
@@ -123,7 +129,8 @@ async def replay_policy(
     violations, requests, failed, worst = meter.verdicts(offered)
     return PolicyResult(
         policy=policy,
-        slo_violation_minutes=violations,
+        slo_violation_minutes=len(violations),
+        violations=violations,
         minutes=len(offered),
         pod_minutes=cost.pod_minutes,
         max_replicas=cost.max_replicas,
@@ -162,23 +169,30 @@ class _Cost:
 
 
 async def _run_window(
-    loop: _Loop, cluster: SimCluster, request: ReplayRequest, *, progress: Callable[[str], None] | None, policy: str
+    loop: _Loop,
+    cluster: SimCluster,
+    request: ReplayRequest,
+    *,
+    lead: float,
+    progress: Callable[[str], None] | None,
+    policy: str,
 ) -> _Cost:
+    """Replay the lead, then the window; the cost is sampled over the window only."""
     cost = _Cost()
     clock = loop.clock
-    start, duration = clock.monotonic(), request.window.duration
+    start, duration = clock.monotonic() + lead, request.window.duration
     report_every, next_report = max(3600.0, duration / 10), 0.0
     while (elapsed := clock.monotonic() - start) < duration:
         if progress is not None and elapsed >= next_report:
             progress(f"{policy}: {elapsed / 3600:.1f} of {duration / 3600:.1f} virtual hours")
             next_report += report_every
-        step = min(request.tick, duration - elapsed)
+        step = min(request.tick, duration - elapsed) if elapsed >= 0 else min(request.tick, -elapsed)
         deadline = clock.next_deadline
         if deadline is not None and deadline - clock.monotonic() < step:
             step = max(deadline - clock.monotonic(), 0.0)
         clock.advance(step)
         await loop.settle()
-        if step > 0:
+        if step > 0 and elapsed >= 0:
             cost.sample(cluster, step)
     return cost
 
@@ -223,6 +237,15 @@ class _Loop:
         if not task.done():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _with_lead(request: ReplayRequest) -> tuple[Trace, Trace | None]:
+    """(what the simulator serves: the warm-up lead then the window; the history left before the lead)."""
+    window, history = request.window, request.history
+    buckets = math.ceil((request.shape.startup + WARMUP_MARGIN) / window.resolution - 1e-9)
+    if history is not None:
+        history = replace(history, counts=history.counts[: max(0, len(history.counts) - buckets)])
+    return replace(window, counts=window.counts[:1] * buckets + window.counts), history
 
 
 def _history_span(request: ReplayRequest) -> float:

@@ -32,7 +32,7 @@ IMAGE: Final = "bench/api"  # the catalog pattern; pods run IMAGE:1.0
 CPU_REQUEST: Final = 0.5  # cores per pod
 IDLE_CPU: Final = 0.02  # cores a pod uses serving nothing
 NODE_CPU: Final = 8  # cores per node
-COLLECT_INTERVAL: Final = 10.0  # seconds between the agent's reads of the request rates
+COLLECT_INTERVAL: Final = 5.0  # seconds between the agent's reads of the request rates: one simulator tick
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,7 @@ def bench_policy(shape: ServiceShape, *, predictive: bool, interval: float = 10.
             "predictive": {
                 "interval": f"{interval:g}s",
                 "maxStep": shape.max_replicas,  # the floor may follow a surge in one decision
+                "scaleUpNow": True,  # and its pods start at once, not at the HPA's next sync
                 # ready in time: a pod's start-up plus two HPA syncs; longer buys pods early
                 "horizon": f"{shape.startup + 30:g}s",
                 "signal": "requests",

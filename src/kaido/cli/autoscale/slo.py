@@ -71,6 +71,7 @@ class PolicyResult:
     wall_seconds: float
     virtual_seconds: float
     timeline: list[str] = field(default_factory=list)
+    violations: list[int] = field(default_factory=list)  # the violating minutes, counted from the window's start
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +86,7 @@ class PolicyResult:
             "worst_p95_seconds": round(self.p95_seconds_worst, 3),
             "virtual_seconds": round(self.virtual_seconds),
             "wall_seconds": round(self.wall_seconds, 1),
+            "violations": self.violations,
         }
 
 
@@ -103,14 +105,17 @@ class SloMeter:
             return
         # The kubelet records the requests of the tick that just ended: they belong to the minute before `now`.
         elapsed = (self._now() - self._origin).total_seconds()
-        minute = self._minutes[max(0, math.floor((elapsed - 1e-6) / 60))]
+        if elapsed <= 0:
+            return  # the warm-up before the window
+        minute = self._minutes[math.floor((elapsed - 1e-6) / 60)]
         for batch in batches:
             minute.statuses[batch.status] += batch.count
             minute.latencies[batch.seconds] += batch.count
 
-    def verdicts(self, offered: Sequence[float]) -> tuple[int, int, int, float]:
-        """(violation minutes, requests, failed requests, worst p95) over the minutes of `offered`."""
-        violations = requests = failed = 0
+    def verdicts(self, offered: Sequence[float]) -> tuple[list[int], int, int, float]:
+        """(the violating minutes, requests, failed requests, worst p95) over the minutes of `offered`."""
+        violations: list[int] = []
+        requests = failed = 0
         worst = 0.0
         for index, wanted in enumerate(offered):
             minute = self._minutes.get(index, _Minute())
@@ -125,7 +130,7 @@ class SloMeter:
             p95 = minute.p95()
             worst = max(worst, p95)
             if total and (p95 > self.target.p95_seconds or errors / total > self.target.error_share):
-                violations += 1
+                violations.append(index)
         return violations, requests, failed, worst
 
 
