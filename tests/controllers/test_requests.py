@@ -24,6 +24,7 @@ from kaido.controllers.requests import (
     CounterRates,
     RequestRateError,
     RequestRates,
+    counters_as_of,
     parse_query_result,
     request_counters,
 )
@@ -123,6 +124,27 @@ def test_the_exposition_gives_each_series_of_the_counter_by_service() -> None:
         (("code", "500"), ("pod", "web-1")): 3.0,
         (("code", "200"), ("pod", "web-2")): 97.0,
     }
+
+
+def test_the_counters_moment_is_read_from_the_page() -> None:
+    page = (
+        "# TYPE kaido_sim_http_requests_as_of_seconds gauge\n"
+        "kaido_sim_http_requests_as_of_seconds_other{} 1\n"
+        "kaido_sim_http_requests_as_of_seconds{} 1772409605.5\n"
+    )
+    assert counters_as_of(page) == datetime(2026, 3, 2, 0, 0, 5, 500000, tzinfo=UTC)
+    assert counters_as_of("kaido_sim_http_requests_total{} 1\n") is None  # an older simulator: the read's time
+    with pytest.raises(RequestRateError, match="malformed kaido_sim_http_requests_as_of_seconds"):
+        counters_as_of("kaido_sim_http_requests_as_of_seconds{} soon\n")
+
+
+def test_a_span_shorter_than_the_minimum_waits_for_the_next_reading() -> None:
+    rates = CounterRates(min_seconds=2.5)
+    rates.update({("shop", "web"): series(a=100)}, at=T0)
+    # Counted again only 0.5 s later (the simulator rounds short spans): no rate, the base stays.
+    assert rates.update({("shop", "web"): series(a=102)}, at=T0 + timedelta(seconds=0.5)) == {}
+    later = rates.update({("shop", "web"): series(a=200)}, at=T0 + timedelta(seconds=5))
+    assert later == {("shop", "web"): pytest.approx(100 / 5)}
 
 
 def test_a_page_that_is_not_the_text_format_is_an_error() -> None:

@@ -356,6 +356,20 @@ async def test_service_request_metrics_count_what_the_pods_answered(cluster: Sim
     assert float(bucket.rsplit(" ", 1)[1]) == sum(second.values()) - timeouts
 
 
+async def test_the_request_counters_say_when_they_were_last_counted(cluster: SimCluster) -> None:
+    runtime = control_plane(cluster, load=lambda pod, now: 10.0)
+    cluster.apply_manifests(overloaded_web())
+    gauge = "kaido_sim_http_requests_as_of_seconds"
+    await runtime.advance(30)
+    [first] = [line for line in lines(cluster) if line.startswith(gauge)]
+    counted = float(first.rsplit(" ", 1)[1])
+    # The kubelet counted at its last run, which is the clock's now after advancing.
+    assert counted == pytest.approx(cluster.clock.now().timestamp())
+    await runtime.advance(7)
+    [second] = [line for line in lines(cluster) if line.startswith(gauge)]
+    assert float(second.rsplit(" ", 1)[1]) == pytest.approx(counted + 7)
+
+
 async def test_request_metrics_of_deleted_pods_stay_in_the_histogram(cluster: SimCluster) -> None:
     runtime = control_plane(cluster, load=lambda pod, now: 10.0)
     cluster.apply_manifests(overloaded_web(replicas=1))

@@ -57,6 +57,7 @@ __all__ = [
 STEP: Final = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap to read for days of history
 CPU_UNIT: Final = "CPU cores"
 RPS_UNIT: Final = "rps"
+SURGE_HEADROOM: Final = 0.1  # the recent forecast's most above the arriving rate (`_near_arriving`)
 FAST_STEP: Final = 15.0  # s: the finest bucket of the recent forecast (else one per collected sample)
 RECENT: Final = timedelta(hours=3)  # raw samples read for it (the store keeps a day of them)
 USAGE_WINDOW: Final = timedelta(minutes=2)  # usage older than this does not describe the pods now
@@ -182,9 +183,9 @@ def _combined(
 
     Five-minute buckets learn a daily season cheaply, but a surge that began two minutes ago is
     diluted in its bucket. With raw samples of the last hours (`recent`), a trend-only forecast
-    on short buckets is made too, never below the latest rate (exponential smoothing lags a step
-    change by a few buckets; pods take long enough). The recent forecast is used unless the seasonal one predicts a
-    higher peak with an 80 % interval no wider than `maxError` of it (a season it is sure of).
+    on short buckets is made too, held between the latest rate and 10 % above it (`_near_arriving`).
+    The recent forecast is used unless the seasonal one predicts a higher peak with an 80 %
+    interval no wider than `maxError` of it (a season it is sure of).
     """
     slow = memo.seasonal
     if not recent:
@@ -196,7 +197,7 @@ def _combined(
     if isinstance(fast, Unreliable):
         return slow
     memo.smoothing = fast.smoothing  # searched once per bucket, reused by its later passes
-    fast = _at_least(fast, recent[-1][1])
+    fast = _near_arriving(fast, recent[-1][1])
     if isinstance(slow, Unreliable) or max(fast.values) >= max(slow.values):
         return fast
     # A higher seasonal peak is acted on only when the season is sure of it: on a bursty series
@@ -205,15 +206,21 @@ def _combined(
     return slow if half_width <= settings.max_error * peak else fast
 
 
-def _at_least(predicted: Forecast, arriving: float) -> Forecast:
-    """The forecast, never below the rate arriving now: smoothing must not make a surge wait for pods."""
-    if arriving <= max(predicted.values):
-        return predicted
-    return replace(
-        predicted,
-        values=tuple(max(v, arriving) for v in predicted.values),
-        upper=tuple(max(u, arriving) for u in predicted.upper),
-    )
+def _near_arriving(predicted: Forecast, arriving: float) -> Forecast:
+    """The recent forecast held between the rate arriving now and `SURGE_HEADROOM` above it.
+
+    Never below: smoothing lags a step up by a few buckets, and a surge must not wait for pods.
+    Never far above: after a step the fitted trend extrapolates the jump itself (a step from 50 to
+    220 rps reads as a climb to 400 within the minute), which buys pods for load that never comes;
+    a surge that keeps growing is met by the HPA target's headroom and the next reading, seconds later.
+    """
+    cap = arriving * (1 + SURGE_HEADROOM)
+
+    def bounded(values: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(min(max(v, arriving), cap) for v in values)
+
+    values, lower, upper = (bounded(v) for v in (predicted.values, predicted.lower, predicted.upper))
+    return replace(predicted, values=values, lower=lower, upper=upper)
 
 
 def service_for(deployment: Mapping[str, Any], services: Iterable[Mapping[str, Any]]) -> str | None:

@@ -9,7 +9,10 @@ sample of `service_requests_per_second{namespace, service}`, from one of two sou
   between them. Summing increases per series, rather than differencing the per-Service total,
   keeps a pod that went away from reading as a drop: its series is simply no longer there. A
   series that appears (a new pod, a first 5xx) counts from zero. A series that went down was reset
-  (its process restarted): that Service's interval is skipped rather than guessed.
+  (its process restarted): that Service's interval is skipped rather than guessed. The time is
+  the page's `kaido_sim_http_requests_as_of_seconds` (when the kubelet last counted), not the
+  read's: the kubelet counts at its own ticks and after changes, and dividing by the time between
+  reads would swing with their phase. A span under half the interval waits for the next read.
 - **prometheus**: an instant query (`query`, by default a `sum by (namespace, service)` of the
   same counter's `rate`) to Prometheus' HTTP API. Prometheus handles resets and vanished pods.
 
@@ -24,7 +27,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx2
@@ -46,6 +49,7 @@ __all__ = [
     "RequestRateError",
     "RequestRates",
     "ServiceKey",
+    "counters_as_of",
     "parse_query_result",
     "request_counters",
 ]
@@ -54,6 +58,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_RATE: Final = "service_requests_per_second"  # the store's series, labels {namespace, service}
 SIM_COUNTER: Final = "kaido_sim_http_requests_total"
+SIM_AS_OF: Final = "kaido_sim_http_requests_as_of_seconds"
 SIM_METRICS_PATH: Final = "/metrics"
 
 ServiceKey = tuple[str, str]  # (namespace, service)
@@ -89,12 +94,29 @@ def request_counters(text: str, *, metric: str = SIM_COUNTER) -> Counters:
     return found
 
 
+def counters_as_of(text: str, *, metric: str = SIM_AS_OF) -> datetime | None:
+    """The moment the simulator's request counters were last brought up to date; None when the page has none."""
+    for line in text.splitlines():
+        if line.startswith(metric):
+            name, _, value = line.partition(" ")
+            if name.removesuffix("{}") != metric:
+                continue  # another metric with this prefix
+            try:
+                seconds = float(value.split()[0])
+            except (IndexError, ValueError):
+                raise RequestRateError(f"the /metrics page has a malformed {metric}: {line!r}") from None
+            return datetime.fromtimestamp(seconds, UTC) if math.isfinite(seconds) else None
+    return None
+
+
 @dataclass
 class CounterRates:
     """Successive counter readings turned into one rate per Service; see the module docstring."""
 
     _last: dict[ServiceKey, tuple[datetime, dict[SeriesKey, float]]] = field(default_factory=dict)
     resets: list[ServiceKey] = field(default_factory=list)  # Services whose latest interval was skipped
+    # A shorter span is left to the next reading: the simulator rounds the requests of short spans.
+    min_seconds: float = 0.0
 
     def update(self, counters: Counters, *, at: datetime) -> dict[ServiceKey, float]:
         """Requests per second of each Service since its previous reading; a first reading only sets the base."""
@@ -107,8 +129,8 @@ class CounterRates:
                 continue
             then, previous = before
             seconds = (at - then).total_seconds()
-            if seconds <= 0:
-                self._last[key] = before  # the same moment read twice: keep the older base
+            if seconds <= 0 or seconds < self.min_seconds:
+                self._last[key] = before  # nothing new, or too little: keep the older base
                 continue
             increase, reset = 0.0, False
             for name, value in series.items():
@@ -200,8 +222,8 @@ class RequestRates:
         policy = self._policy()
         settings = policy.scaling.predictive.request_rate
         source = (settings.source, settings.url, settings.query)
-        if source != self._source:
-            self._counters, self._source = CounterRates(), source  # a new source starts a new base
+        if source != self._source:  # a new source starts a new base
+            self._counters, self._source = CounterRates(min_seconds=settings.interval / 2), source
         if settings.source == "none":
             self._report(None)
             return {}
@@ -238,7 +260,8 @@ class RequestRates:
                     f"{self._kube.server}{SIM_METRICS_PATH} has no {SIM_COUNTER}; is the API server `kaido sim`? "
                     "On a real cluster set requestRate.source to prometheus"
                 )
-            rates = self._counters.update(counters, at=self._clock.now())
+            # The counters are complete as of the kubelet's last count, not as of this read.
+            rates = self._counters.update(counters, at=counters_as_of(text) or self._clock.now())
             for key in self._counters.resets:
                 log.info("request counter of service %s/%s went down (a reset); skipping this interval", *key)
             return rates

@@ -15,6 +15,9 @@ Per-Service request metrics come from what the kubelet counted (`kaido.sim.reque
 belongs to every Service whose selector matches its labels. `kaido_sim_http_requests_total` has one
 series per (Service, live pod, status code); `kaido_sim_http_request_duration_seconds` is one
 histogram per Service that also keeps the requests of pods gone since, so it never goes down.
+`kaido_sim_http_requests_as_of_seconds` is the moment the kubelet last counted requests: it counts
+them whenever it runs the pods (at ticks and after changes), so a rate is the increase between
+two such moments; divided by the time between two reads it would jump with the reads' phase.
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ FAMILIES: Final = (
     ("kube_job_status_failed", "gauge", "The number of pods which reached Phase Failed."),
     ("kube_job_status_succeeded", "gauge", "The number of pods which reached Phase Succeeded."),
     ("kaido_sim_http_requests_total", "counter", "HTTP requests a pod of the service answered, by status code."),
+    (
+        "kaido_sim_http_requests_as_of_seconds",
+        "gauge",
+        "When the request counters were last brought up to date (Unix seconds); rates are increases between two.",
+    ),
     ("kaido_sim_http_request_duration_seconds", "histogram", "Duration of the HTTP requests the service answered."),
 )
 
@@ -186,7 +194,10 @@ def render_metrics(cluster: SimCluster, now: datetime) -> str:
 
 def _requests(page: _Page, cluster: SimCluster) -> None:
     """Per-Service request counters and latency histograms from the requests the kubelet counted."""
-    records = request_stats_for(cluster).records()
+    stats = request_stats_for(cluster)
+    if stats.as_of is not None:
+        page.add("kaido_sim_http_requests_as_of_seconds", stats.as_of.timestamp())
+    records = stats.records()
     for service in cluster.store.list_objects(_SERVICES, None):
         meta = service["metadata"]
         selector = (service.get("spec") or {}).get("selector") or {}

@@ -14,6 +14,7 @@ import bisect
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 from kaido.sim.behaviour import Requests
@@ -65,14 +66,27 @@ class RequestStats:
     retired: dict[tuple[str, frozenset[tuple[str, str]]], PodRequests] = field(default_factory=dict)
     # Called with (namespace, pod labels, the requests) on every record: a benchmark's SLO meter.
     observers: list[Callable[[str, Mapping[str, str], Sequence[Requests]], None]] = field(default_factory=list)
+    # The moment of the latest record: the counters are complete up to it. The kubelet counts a
+    # pod's requests when it runs the pod, at ticks and at changes, so a reader's rate is the
+    # increase between two of these moments, not between its own reads.
+    as_of: datetime | None = None
 
     def record(
-        self, uid: str, namespace: str, name: str, labels: Mapping[str, str], requests: Iterable[Requests]
+        self,
+        uid: str,
+        namespace: str,
+        name: str,
+        labels: Mapping[str, str],
+        requests: Iterable[Requests],
+        *,
+        at: datetime | None = None,
     ) -> None:
         pod = self.live.get(uid)
         if pod is None:
             pod = self.live[uid] = PodRequests(namespace, name, dict(labels))
         pod.labels = dict(labels)
+        if at is not None and (self.as_of is None or at > self.as_of):
+            self.as_of = at
         batches = tuple(requests)
         pod.add(batches)
         for observer in self.observers:

@@ -51,7 +51,9 @@ def to_millis(at: datetime, what: str) -> int:
 
 
 def from_millis(value: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=value)
+    # Exact for whole milliseconds (float seconds keep microsecond precision until year 2255), and
+    # about twice as fast as adding a timedelta: series reads convert thousands per call.
+    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 def canonical_labels(labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:

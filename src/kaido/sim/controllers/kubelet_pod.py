@@ -104,7 +104,7 @@ class PodContext:
     def count_requests(self, requests: tuple[Requests, ...]) -> None:
         """Add the application requests a container answered to the pod's statistics (`/metrics`)."""
         labels = self.pod["metadata"].get("labels") or {}
-        request_stats_for(self.cluster).record(self.uid, self.namespace, self.name, labels, requests)
+        request_stats_for(self.cluster).record(self.uid, self.namespace, self.name, labels, requests, at=self.now)
 
     def event(self, runner: ContainerRunner | None, kind: str, reason: str, message: str) -> None:
         field_path = runner.field_path if runner is not None else None
