@@ -29,6 +29,8 @@ from typing import Final, Literal
 __all__ = ["Forecast", "Unreliable", "forecast", "resample"]
 
 DAY: Final = 86400.0
+SEASONAL_METHOD: Final = "holt-winters daily season"
+TREND_METHOD: Final = "holt (trend only)"
 PHI: Final = 0.98  # trend damping per step: a trend fades instead of running away
 Z_80: Final = 1.2816  # two-sided 80% normal quantile for the prediction interval
 ALPHAS: Final = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -58,8 +60,13 @@ class Forecast:
     lower: tuple[float, ...]  # 80% prediction interval, clipped at 0
     upper: tuple[float, ...]
     error: float  # WAPE of the one-step-ahead in-sample forecasts, 0..inf
-    method: str  # "holt-winters daily season" | "holt (trend only)"
+    method: str  # SEASONAL_METHOD | TREND_METHOD
     smoothing: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the fitted (alpha, beta, gamma)
+
+    @property
+    def seasonal(self) -> bool:
+        """Whether a daily season shaped it (else it extends the recent level and trend)."""
+        return self.method == SEASONAL_METHOD
 
     def at(self, index: int) -> datetime:
         """The end of the bucket that point `index` predicts."""
@@ -280,6 +287,6 @@ def forecast(
         lower=tuple(max(0.0, v - w) for v, w in zip(values, widths, strict=True)),
         upper=tuple(max(0.0, v + w) for v, w in zip(values, widths, strict=True)),
         error=error,
-        method="holt-winters daily season" if m else "holt (trend only)",
+        method=SEASONAL_METHOD if m else TREND_METHOD,
         smoothing=(fit.alpha, fit.beta, fit.gamma),
     )

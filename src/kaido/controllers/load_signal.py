@@ -184,8 +184,8 @@ def _combined(
     Five-minute buckets learn a daily season cheaply, but a surge that began two minutes ago is
     diluted in its bucket. With raw samples of the last hours (`recent`), a trend-only forecast
     on short buckets is made too, held between the latest rate and 10 % above it (`_near_arriving`).
-    The recent forecast is used unless the seasonal one predicts a higher peak with an 80 %
-    interval no wider than `maxError` of it (a season it is sure of).
+    The recent forecast is used unless the 5-minute one is seasonal and predicts a higher peak
+    with an 80 % interval no wider than `maxError` of it (a season it is sure of).
     """
     slow = memo.seasonal
     if not recent:
@@ -198,8 +198,8 @@ def _combined(
         return slow
     memo.smoothing = fast.smoothing  # searched once per bucket, reused by its later passes
     fast = _near_arriving(fast, recent[-1][1])
-    if isinstance(slow, Unreliable) or max(fast.values) >= max(slow.values):
-        return fast
+    if isinstance(slow, Unreliable) or not slow.seasonal or max(fast.values) >= max(slow.values):
+        return fast  # a trend-only 5-minute forecast sees nothing the recent one does not, only later
     # A higher seasonal peak is acted on only when the season is sure of it: on a bursty series
     # yesterday's bursts come back as wide, wandering bumps that would buy pods for nothing.
     _, peak, half_width = slow.peak()
