@@ -1,9 +1,14 @@
-"""The load signal read from the store: what the recent request-rate forecast does with a surge."""
+"""The load signal read from the store: what the recent request-rate forecast does with a surge.
+
+The horizon is 60 s; the samples come every 5 s, as the collector writes them in benchmarks.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from kaido.analysis.forecast import Forecast
 from kaido.config.scaling import PredictiveSettings
@@ -50,6 +55,43 @@ async def test_a_step_up_is_met_at_once_and_not_extrapolated(store: Store) -> No
     # Smoothing alone would still be near 50; its trend would read the jump as a climb past 400.
     assert min(predicted.values) >= 220.0
     assert max(predicted.values) <= 220.0 * (1 + SURGE_HEADROOM) + 1e-9
+
+
+async def test_a_surge_that_starts_is_met_as_high_as_the_last_surges_went(store: Store) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    earlier = (now - timedelta(hours=2), now - timedelta(hours=2) + timedelta(minutes=10))  # 300 rps then
+    start = now - timedelta(seconds=20)  # 50 rps, and since 20 s 150 rps: half a minute of a burst
+    await write_rates(
+        store, now, lambda at: 300.0 if earlier[0] <= at < earlier[1] else (150.0 if at > start else 50.0)
+    )
+    predicted = recent_forecast(store, now)
+    # The rise of 100 rps is taken to go on for one more horizon: 250 rps, below the 300 seen before.
+    assert max(predicted.values) == 250.0
+    assert min(predicted.values) >= 150.0
+
+
+async def test_a_surge_is_not_expected_higher_than_the_last_day_went(store: Store) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    earlier = (now - timedelta(hours=2), now - timedelta(hours=2) + timedelta(minutes=10))  # 180 rps then
+    start = now - timedelta(seconds=20)
+    await write_rates(
+        store, now, lambda at: 180.0 if earlier[0] <= at < earlier[1] else (150.0 if at > start else 50.0)
+    )
+    assert max(recent_forecast(store, now).values) == pytest.approx(180.0, abs=1.0)
+
+
+async def test_a_second_step_of_a_climb_is_not_extrapolated_again(store: Store) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    earlier = (now - timedelta(hours=2), now - timedelta(hours=2) + timedelta(minutes=10))  # 300 rps then
+    first, second = now - timedelta(seconds=80), now - timedelta(seconds=20)  # 50 -> 120 -> 200 rps
+
+    def load(at: datetime) -> float:
+        if earlier[0] <= at < earlier[1]:
+            return 300.0
+        return 200.0 if at > second else 120.0 if at > first else 50.0
+
+    await write_rates(store, now, load)
+    assert max(recent_forecast(store, now).values) <= 200.0 * (1 + SURGE_HEADROOM) + 1e-9
 
 
 async def test_a_drop_is_followed_without_waiting_for_the_smoothing(store: Store) -> None:

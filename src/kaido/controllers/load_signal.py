@@ -20,6 +20,7 @@ usage of the Deployment's pods, which direct scaling never goes below.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -57,7 +58,9 @@ __all__ = [
 STEP: Final = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap to read for days of history
 CPU_UNIT: Final = "CPU cores"
 RPS_UNIT: Final = "rps"
-SURGE_HEADROOM: Final = 0.1  # the recent forecast's most above the arriving rate (`_near_arriving`)
+SURGE_HEADROOM: Final = 0.1  # the recent forecast's most above the arriving rate, short of a surge
+SURGE_NOISE: Final = 5.0  # a surge rises by more than this many times the series' typical change
+NOISE_WINDOW: Final = timedelta(hours=1)
 FAST_STEP: Final = 15.0  # s: the finest bucket of the recent forecast (else one per collected sample)
 RECENT: Final = timedelta(hours=3)  # raw samples read for it (the store keeps a day of them)
 USAGE_WINDOW: Final = timedelta(minutes=2)  # usage older than this does not describe the pods now
@@ -72,6 +75,7 @@ class _BucketMemo:
     seasonal: Forecast | Unreliable
     capacity: Capacity | Unreliable
     smoothing: tuple[float, float, float] | None = None  # the recent forecast's fitted parameters
+    peak: float = 0.0  # the highest 5-minute load of the last day: how high a surge has gone
 
 
 SeasonCache = dict[tuple[str, str, str], _BucketMemo]  # (ns, workload, series) -> this bucket's memo
@@ -101,25 +105,20 @@ def predict_load(
 ) -> LoadSignal:
     """Forecast and capacity of a Deployment from the signal the policy asks for; see the module docstring.
 
-    `cache` keeps what moves once per 5-minute bucket (the seasonal forecast, the capacity from
-    rollups, the recent forecast's smoothing parameters) for the rest of the bucket: a pass every
-    few seconds then reads the rollups and searches the parameters once per bucket, not each time.
+    `cache` keeps what moves once per 5-minute bucket (`_BucketMemo`) for the rest of the bucket:
+    a pass every few seconds then reads the rollups and searches the parameters once per bucket.
     """
     name = str((deployment.get("metadata") or {}).get("name", ""))
-    lookback = timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3)
-    start = now - lookback
+    start = now - (timedelta(days=4) if settings.season != "none" else timedelta(seconds=settings.min_history * 3))
     cpu, pods, utilization = workload_history(
         store, namespace=namespace, deployment=name, cpu_request=template_cpu_request(deployment), start=start, end=now
     )
 
     def signal(load: Callable[[], Series], unit: str, note: str, *, recent: Series | None = None) -> LoadSignal:
         key = (namespace, name, note)  # the note names the series (which Service, or CPU)
-        bucket = math.floor(now.timestamp() / STEP)
         memo = cache.get(key) if cache is not None else None
-        if memo is None or memo.bucket != bucket:
-            series = load()
-            capacity = per_pod_capacity(series, pods, utilization, target_utilization=cpu_target, unit=unit)
-            memo = _BucketMemo(bucket, _seasonal(series, settings, now), capacity)
+        if memo is None or memo.bucket != math.floor(now.timestamp() / STEP):
+            memo = _memo(load(), pods, utilization, settings=settings, cpu_target=cpu_target, unit=unit, now=now)
             if cache is not None:
                 cache[key] = memo
         predicted = _combined(memo, settings, now, recent=recent)
@@ -128,20 +127,16 @@ def predict_load(
             capacity = _recent_capacity(store, recent, deployment, now=now, cpu_target=cpu_target, unit=unit)
         return LoadSignal(unit, predicted, capacity, note)
 
-    def cpu_load() -> Series:
-        return cpu
-
     if settings.signal == "cpu":
-        return signal(cpu_load, CPU_UNIT, "using CPU (signal: cpu in the policy)")
+        return signal(lambda: cpu, CPU_UNIT, "using CPU (signal: cpu in the policy)")
     chosen = service or service_for(deployment, services or ())
     if chosen is None:
-        missing = f"no Service selects the pods of deployment {namespace}/{name}"
-        if services is None:  # without a Service cache only the policy can name it
-            missing = f"no Service named for deployment {namespace}/{name}"
+        how = "named for" if services is None else "selects the pods of"  # no cache: only the policy names it
+        missing = f"no Service {how} deployment {namespace}/{name}"
         if settings.signal == "requests":
             reason = f"{missing}; name it with service: in the policy"
             return LoadSignal(RPS_UNIT, Unreliable(reason), Unreliable(reason), f"{missing}; no request rate to use")
-        return signal(cpu_load, CPU_UNIT, f"{missing}; using CPU")
+        return signal(lambda: cpu, CPU_UNIT, f"{missing}; using CPU")
     where, labels = f"service {namespace}/{chosen}", {"namespace": namespace, "service": chosen}
 
     def rates() -> Series:
@@ -152,10 +147,26 @@ def predict_load(
     if settings.signal == "requests" or not isinstance(requested.forecast, Unreliable):
         return requested
     if not recent and not rates():
-        return signal(cpu_load, CPU_UNIT, f"no request-rate history for {where}; using CPU")
-    return signal(
-        cpu_load, CPU_UNIT, f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
-    )
+        return signal(lambda: cpu, CPU_UNIT, f"no request-rate history for {where}; using CPU")
+    unusable = f"request-rate history for {where} is not usable ({requested.forecast.reason}); using CPU"
+    return signal(lambda: cpu, CPU_UNIT, unusable)
+
+
+def _memo(
+    load: Series,
+    pods: Series,
+    utilization: Series | None,
+    *,
+    settings: PredictiveSettings,
+    cpu_target: float,
+    unit: str,
+    now: datetime,
+) -> _BucketMemo:
+    """What a 5-minute bucket's passes share: the seasonal forecast, the capacity, the day's peak."""
+    capacity = per_pod_capacity(load, pods, utilization, target_utilization=cpu_target, unit=unit)
+    day = now - timedelta(days=1)
+    peak = max((value for when, value in load if when >= day), default=0.0)
+    return _BucketMemo(math.floor(now.timestamp() / STEP), _seasonal(load, settings, now), capacity, peak=peak)
 
 
 def _recent_capacity(
@@ -183,7 +194,8 @@ def _combined(
 
     Five-minute buckets learn a daily season cheaply, but a surge that began two minutes ago is
     diluted in its bucket. With raw samples of the last hours (`recent`), a trend-only forecast
-    on short buckets is made too, held between the latest rate and 10 % above it (`_near_arriving`).
+    on short buckets is made too, anchored on the latest rate and on a surge's rise
+    (`_near_arriving`).
     The recent forecast is used unless the 5-minute one is seasonal and predicts a higher peak
     with an 80 % interval no wider than `maxError` of it (a season it is sure of).
     """
@@ -197,7 +209,7 @@ def _combined(
     if isinstance(fast, Unreliable):
         return slow
     memo.smoothing = fast.smoothing  # searched once per bucket, reused by its later passes
-    fast = _near_arriving(fast, recent[-1][1])
+    fast = _near_arriving(fast, recent, settings.horizon, peak=memo.peak)
     if isinstance(slow, Unreliable) or not slow.seasonal or max(fast.values) >= max(slow.values):
         return fast  # a trend-only 5-minute forecast sees nothing the recent one does not, only later
     # A higher seasonal peak is acted on only when the season is sure of it: on a bursty series
@@ -206,21 +218,50 @@ def _combined(
     return slow if half_width <= settings.max_error * peak else fast
 
 
-def _near_arriving(predicted: Forecast, arriving: float) -> Forecast:
-    """The recent forecast held between the rate arriving now and `SURGE_HEADROOM` above it.
+def _near_arriving(predicted: Forecast, recent: Series, horizon: float, *, peak: float = 0.0) -> Forecast:
+    """The recent forecast, anchored on the rate arriving now and, at a surge's start, on its climb.
 
-    Never below: smoothing lags a step up by a few buckets, and a surge must not wait for pods.
-    Never far above: after a step the fitted trend extrapolates the jump itself (a step from 50 to
-    220 rps reads as a climb to 400 within the minute), which buys pods for load that never comes;
-    a surge that keeps growing is met by the HPA target's headroom and the next reading, seconds later.
+    Never below the arriving rate: smoothing lags a step by a few buckets, and a surge must not
+    wait for pods. At the start of a surge (a rise over the last `horizon`, from a load that was
+    not rising, beyond the series' own noise) the load is taken to climb as much again within the
+    horizon, but never past the highest load of the last day (`peak`, from 5-minute averages, or
+    the recent hours' highest rate): a surge that arrived part-way through a minute, as most do,
+    shows half its height first. Otherwise the forecast stays within
+    `SURGE_HEADROOM` of the arriving rate: the fitted trend alone reads every step as a steep,
+    lasting climb (50 to 220 rps as a rise past 400), and pods bought for load that never comes
+    stay for the HPA's five-minute scale-down window.
     """
-    cap = arriving * (1 + SURGE_HEADROOM)
+    at, arriving = recent[-1]
+    before, earlier = _ago(recent, at, horizon), _ago(recent, at, 2 * horizon)
+    threshold = SURGE_NOISE * _noise(recent, at)
+    rise = arriving - before
+    starting = rise > max(SURGE_HEADROOM * arriving, threshold) and before - earlier <= max(
+        SURGE_HEADROOM * before, threshold
+    )
+    highest = max(peak, *(v for _, v in recent))
+    top = max(arriving * (1 + SURGE_HEADROOM), min(arriving + rise, highest) if starting else 0.0)
+    step = predicted.step
 
     def bounded(values: tuple[float, ...]) -> tuple[float, ...]:
-        return tuple(min(max(v, arriving), cap) for v in values)
+        climb = (arriving + (top - arriving) * min(1.0, (i + 1) * step / horizon) for i in range(len(values)))
+        floor = climb if starting else (arriving for _ in values)
+        return tuple(min(max(v, low), top) for v, low in zip(values, floor, strict=True))
 
     values, lower, upper = (bounded(v) for v in (predicted.values, predicted.lower, predicted.upper))
     return replace(predicted, values=values, lower=lower, upper=upper)
+
+
+def _ago(recent: Series, at: datetime, seconds: float) -> float:
+    """The sample at least `seconds` before `at` (the oldest there is, when none is that old)."""
+    return next((value for when, value in reversed(recent) if (at - when).total_seconds() >= seconds), recent[0][1])
+
+
+def _noise(recent: Series, at: datetime) -> float:
+    """The typical change between successive samples over the last hour (median absolute difference)."""
+    since = at - NOISE_WINDOW
+    values = [value for when, value in recent if when > since]
+    changes = sorted(abs(b - a) for a, b in itertools.pairwise(values))
+    return changes[len(changes) // 2] if changes else 0.0
 
 
 def service_for(deployment: Mapping[str, Any], services: Iterable[Mapping[str, Any]]) -> str | None:
