@@ -100,3 +100,9 @@ async def test_a_drop_is_followed_without_waiting_for_the_smoothing(store: Store
     await write_rates(store, now, lambda at: 220.0 if calm - timedelta(minutes=10) < at <= calm else 50.0)
     predicted = recent_forecast(store, now)
     assert max(predicted.values) <= 50.0 * (1 + SURGE_HEADROOM) + 1e-9
+
+
+async def test_one_outlying_sample_is_not_a_surge(store: Store) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    await write_rates(store, now, lambda at: 120.0 if at == now else 50.0)  # the latest sample only
+    assert max(recent_forecast(store, now).values) <= 50.0 * (1 + SURGE_HEADROOM) + 1e-9

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -59,6 +60,7 @@ STEP: Final = 300.0  # s: forecasts run on the store's 5-minute rollups, cheap t
 CPU_UNIT: Final = "CPU cores"
 RPS_UNIT: Final = "rps"
 SURGE_HEADROOM: Final = 0.1  # the recent forecast's most above the arriving rate, short of a surge
+SURGE_RISE: Final = 0.3  # a surge rises by more than this share of the load within a horizon
 SURGE_NOISE: Final = 5.0  # a surge rises by more than this many times the series' typical change
 NOISE_WINDOW: Final = timedelta(hours=1)
 FAST_STEP: Final = 15.0  # s: the finest bucket of the recent forecast (else one per collected sample)
@@ -221,23 +223,21 @@ def _combined(
 def _near_arriving(predicted: Forecast, recent: Series, horizon: float, *, peak: float = 0.0) -> Forecast:
     """The recent forecast, anchored on the rate arriving now and, at a surge's start, on its climb.
 
-    Never below the arriving rate: smoothing lags a step by a few buckets, and a surge must not
-    wait for pods. At the start of a surge (a rise over the last `horizon`, from a load that was
-    not rising, beyond the series' own noise) the load is taken to climb as much again within the
-    horizon, but never past the highest load of the last day (`peak`, from 5-minute averages, or
-    the recent hours' highest rate): a surge that arrived part-way through a minute, as most do,
-    shows half its height first. Otherwise the forecast stays within
-    `SURGE_HEADROOM` of the arriving rate: the fitted trend alone reads every step as a steep,
-    lasting climb (50 to 220 rps as a rise past 400), and pods bought for load that never comes
-    stay for the HPA's five-minute scale-down window.
+    Never below the arriving rate (the median of the last three samples, so that one noisy sample
+    buys no pod): smoothing lags a step by a few buckets, and a surge must not wait for pods. At
+    the start of a surge (a rise over the last `horizon`, from a load that was not rising, beyond
+    the series' own noise) the load is taken to climb as much again within the horizon, but never
+    past the highest load of the last day (`peak`, from 5-minute averages, or the recent hours'
+    highest rate): a surge that arrived part-way through a minute, as most do, shows half its
+    height first. Otherwise the forecast stays within `SURGE_HEADROOM` of the arriving rate: the
+    fitted trend alone reads every step as a steep, lasting climb (50 to 220 rps as a rise past
+    400), and pods bought for load that never comes stay for the HPA's scale-down window.
     """
-    at, arriving = recent[-1]
-    before, earlier = _ago(recent, at, horizon), _ago(recent, at, 2 * horizon)
+    at = recent[-1][0]
+    arriving, before, earlier = (_level(recent, at, seconds) for seconds in (0.0, horizon, 2 * horizon))
     threshold = SURGE_NOISE * _noise(recent, at)
     rise = arriving - before
-    starting = rise > max(SURGE_HEADROOM * arriving, threshold) and before - earlier <= max(
-        SURGE_HEADROOM * before, threshold
-    )
+    starting = rise > max(SURGE_RISE * arriving, threshold) and before - earlier <= max(SURGE_RISE * before, threshold)
     highest = max(peak, *(v for _, v in recent))
     top = max(arriving * (1 + SURGE_HEADROOM), min(arriving + rise, highest) if starting else 0.0)
     step = predicted.step
@@ -251,9 +251,10 @@ def _near_arriving(predicted: Forecast, recent: Series, horizon: float, *, peak:
     return replace(predicted, values=values, lower=lower, upper=upper)
 
 
-def _ago(recent: Series, at: datetime, seconds: float) -> float:
-    """The sample at least `seconds` before `at` (the oldest there is, when none is that old)."""
-    return next((value for when, value in reversed(recent) if (at - when).total_seconds() >= seconds), recent[0][1])
+def _level(recent: Series, at: datetime, seconds: float) -> float:
+    """The load `seconds` before `at`: the median of the three samples there, so one outlier is not a surge."""
+    index = next((i for i in range(len(recent) - 1, -1, -1) if (at - recent[i][0]).total_seconds() >= seconds), 0)
+    return statistics.median(value for _, value in recent[max(0, index - 2) : index + 1])
 
 
 def _noise(recent: Series, at: datetime) -> float:
