@@ -36,7 +36,7 @@ from kaido.core.clock import Clock
 from kaido.core.refs import ObjectRef, parse_target
 from kaido.kube.cache import Delta
 from kaido.kube.client import Kube
-from kaido.kube.informer import Informer, Informers
+from kaido.kube.informer import Informer, Informers, MergedInformers
 from kaido.kube.lease import LeaderElector
 from kaido.kube.resources import (
     CONFIGMAPS,
@@ -47,7 +47,6 @@ from kaido.kube.resources import (
     PODS,
     REPLICASETS,
     SERVICES,
-    Resource,
 )
 from kaido.notify import AlertEngine, Dispatcher, Notification, SilenceError, UnknownSilenceError, build_channels
 from kaido.notify.model import Channel
@@ -85,54 +84,72 @@ class Agent:
         self.supervisor = Supervisor(clock)
         self.informers = Informers(kube, clock=clock)
         scopes: tuple[str | None, ...] = options.namespaces or (None,)
-        # Each resource read as one cache across the namespace scopes, shared by every controller.
+        self._watch(scopes)
+        self._elect()
+        self._act()
+        self._control(scopes)
+        self._alert()
+        self._beat = clock.monotonic()
+        self.holder.subscribe(self._on_policy)
+
+    def _watch(self, scopes: tuple[str | None, ...]) -> None:
+        """The caches every controller shares: each resource once across the namespace scopes."""
         watched = {"pods": PODS, "replicasets": REPLICASETS, "deployments": DEPLOYMENTS, "hpas": HPAS, "events": EVENTS}
         self.caches: dict[str, Any] = {
-            name: _Merged([self.informers.add(resource, namespace=ns) for ns in scopes])
+            name: MergedInformers([self.informers.add(resource, namespace=ns) for ns in scopes])
             for name, resource in watched.items()
         }
         # The scaler's alone (the healer checks its caches by name): the Service in front of a workload.
-        self._services = _Merged([self.informers.add(SERVICES, namespace=ns) for ns in scopes])
-        self._nodes = self.informers.add(NODES) if not options.namespaces else None
+        self._services = MergedInformers([self.informers.add(SERVICES, namespace=ns) for ns in scopes])
+        self._nodes = self.informers.add(NODES) if not self.options.namespaces else None
         if self._nodes is not None:
             self.caches["nodes"] = self._nodes
         self._policy_cm: Informer | None = None
-        if options.policy_configmap:
-            self._policy_cm = self.informers.add(CONFIGMAPS, namespace=options.own_namespace)
-        agent = policy.current.agent
+        if self.options.policy_configmap:
+            self._policy_cm = self.informers.add(CONFIGMAPS, namespace=self.options.own_namespace)
+
+    def _elect(self) -> None:
+        """Leader election on the Lease the policy names."""
+        agent = self.holder.current.agent
         self.elector = LeaderElector(
-            kube,
+            self.kube,
             name=agent.lease_name,
-            namespace=agent.lease_namespace or options.own_namespace,
-            identity=options.identity,
+            namespace=agent.lease_namespace or self.options.own_namespace,
+            identity=self.options.identity,
             lease_duration=agent.lease_duration,
             renew_deadline=agent.renew_deadline,
             retry_period=agent.retry_period,
-            clock=clock,
+            clock=self.clock,
             on_change=self._on_leadership,
         )
-        limits = policy.current.rate_limits
+
+    def _act(self) -> None:
+        """The executor every action goes through, under the policy's rate limits."""
+        limits = self.holder.current.rate_limits
         self.limiter = RateLimiter(
             global_limit=Limit(limits.global_.actions, limits.global_.per),
             per_workload=Limit(limits.per_workload.actions, limits.per_workload.per),
         )
         self.executor = Executor(
-            kube,
-            store,
-            clock=clock,
-            identity=options.identity,
+            self.kube,
+            self.store,
+            clock=self.clock,
+            identity=self.options.identity,
             is_leader=lambda: self.elector.is_leader,
             limiter=self.limiter,
             registry=self.registry,
             paused=lambda: self.holder.current.paused,
         )
+
+    def _control(self, scopes: tuple[str | None, ...]) -> None:
+        """The controllers: monitor, scaler, healer and the request-rate collector."""
         self.monitor = Monitor(
-            kube=kube,
+            kube=self.kube,
             pods=self.caches["pods"],
             nodes=self._nodes,
             replicasets=self.caches["replicasets"],
-            store=store,
-            clock=clock,
+            store=self.store,
+            clock=self.clock,
             policy=lambda: self.holder.current,
             on_change=self._on_findings,
             scopes=scopes,
@@ -141,9 +158,9 @@ class Agent:
             hpas=self.caches["hpas"],
             deployments=self.caches["deployments"],
             pods=self.caches["pods"],
-            store=store,
+            store=self.store,
             executor=self.executor,
-            clock=clock,
+            clock=self.clock,
             policy=lambda: self.holder.current,
             is_leader=lambda: self.elector.is_leader,
             on_decision=lambda text: self._say("scaling", text),
@@ -152,11 +169,11 @@ class Agent:
         )
         self.escalations: dict[str, Finding] = {}  # incident id -> a healing-escalated finding, for alert rules
         self.healer = Healer(
-            kube=kube,
+            kube=self.kube,
             informers=self.caches,
             executor=self.executor,
-            store=store,
-            clock=clock,
+            store=self.store,
+            clock=self.clock,
             policy=lambda: self.holder.current,
             is_leader=lambda: self.elector.is_leader,
             registry=self.registry,
@@ -164,47 +181,48 @@ class Agent:
             on_storm=self._on_storm,
             synced=lambda: self.informers.synced,
             limiter=self.limiter,
-            identity=options.identity,
+            identity=self.options.identity,
         )
         self.http_client = httpx2.AsyncClient(timeout=30)
         self.request_rates = RequestRates(
-            kube=kube,
-            store=store,
-            clock=clock,
+            kube=self.kube,
+            store=self.store,
+            clock=self.clock,
             policy=lambda: self.holder.current,
             http=self.http_client,
             scopes=scopes,
             on_rates=self.scaler.load_observed,  # a new rate is decided on at once
         )
+
+    def _alert(self) -> None:
+        """The alert engine, the notification dispatcher, and the agent's own metrics."""
         self.alert_engine = AlertEngine(
             settings=lambda: self.holder.current.alerts,
-            store=store,
-            clock=clock,
+            store=self.store,
+            clock=self.clock,
             dashboard_url=lambda: self.holder.current.api.dashboard_url,
         )
-        self.dispatcher = Dispatcher(self._channels(policy.current), clock=clock, registry=self.registry)
+        self.dispatcher = Dispatcher(self._channels(self.holder.current), clock=self.clock, registry=self.registry)
         self.alerting = Alerting(
             engine=self.alert_engine,
             dispatcher=self.dispatcher,
             metrics=ClusterMetrics(self.monitor),
             findings=lambda: [*self.monitor.findings.values(), *self.escalations.values()],
-            clock=clock,
+            clock=self.clock,
             is_leader=lambda: self.elector.is_leader,
             on_notify=self._on_notify,
         )
         self.registry.register(
             AgentCollector(
-                clock=clock,
+                clock=self.clock,
                 informers=lambda: list(self.informers),
                 findings=lambda: self.monitor.findings.values(),  # noqa: PLW0108 - the dict is replaced on each pass
                 is_leader=lambda: self.elector.is_leader,
                 policy_state=lambda: (self.holder.generation, self.holder.last_error is not None),
-                api_requests=lambda: kube.requests,
-                identity=options.identity,
+                api_requests=lambda: self.kube.requests,
+                identity=self.options.identity,
             )
         )
-        self._beat = clock.monotonic()
-        self.holder.subscribe(self._on_policy)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -460,29 +478,3 @@ class Agent:
         record = await self.executor.execute(action, mode="dry-run" if dry_run else "enforce", reason=reason)
         self._say("action", f"{action.describe()}: {record.state} ({record.detail})", target=str(action.target))
         return record.to_json()
-
-
-class _Merged:
-    """Several informers of one resource (one per namespace) read as one."""
-
-    def __init__(self, informers: list[Informer]) -> None:
-        self._informers = informers
-
-    def get(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        for informer in self._informers:
-            if informer.namespace in (None, namespace):
-                found = informer.get(name, namespace)
-                if found is not None:
-                    return found
-        return None
-
-    def list(self) -> list[dict[str, Any]]:
-        return [o for i in self._informers for o in i.list()]
-
-    def subscribe(self, handler: Any, *, name: str) -> None:
-        for informer in self._informers:
-            informer.subscribe(handler, name=name)
-
-    @property
-    def resource(self) -> Resource:
-        return self._informers[0].resource

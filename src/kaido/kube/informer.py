@@ -31,7 +31,7 @@ from kaido.kube.errors import Gone, KubeError
 from kaido.kube.queueing import Handler, Subscription
 from kaido.kube.resources import Resource
 
-__all__ = ["Handler", "Informer", "InformerStats", "Informers", "Subscription", "Transform"]
+__all__ = ["Handler", "Informer", "InformerStats", "Informers", "MergedInformers", "Subscription", "Transform"]
 
 log = logging.getLogger(__name__)
 
@@ -416,3 +416,29 @@ def _report_end(informer: Informer, task: asyncio.Task[None]) -> None:
         log.error(
             "informer %s stopped: %r; its cache is no longer updated", informer.description, error, exc_info=error
         )
+
+
+class MergedInformers:
+    """Several informers of one resource (one per namespace) read as one cache."""
+
+    def __init__(self, informers: list[Informer]) -> None:
+        self._informers = informers
+
+    def get(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        for informer in self._informers:
+            if informer.namespace in (None, namespace):
+                found = informer.get(name, namespace)
+                if found is not None:
+                    return found
+        return None
+
+    def list(self) -> list[dict[str, Any]]:
+        return [o for i in self._informers for o in i.list()]
+
+    def subscribe(self, handler: Any, *, name: str) -> None:
+        for informer in self._informers:
+            informer.subscribe(handler, name=name)
+
+    @property
+    def resource(self) -> Resource:
+        return self._informers[0].resource
