@@ -8,7 +8,7 @@ a configured token writes are refused altogether.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
@@ -36,6 +36,14 @@ async def _write(call: Awaitable[dict[str, Any]], *, status: int = 200) -> Respo
 def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
     """The app for `view`; `write_token` None makes the API read-only."""
     app = FastAPI(title="kaido", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    _probes(app, view)
+    _reads(app, view)
+    _writes(app, view, _writer_check(write_token))
+    return app
+
+
+def _writer_check(write_token: str | None) -> Callable[..., None]:
+    """The dependency every write needs: the bearer token, or 403 when the API is read-only."""
 
     def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
         if write_token is None:
@@ -45,6 +53,12 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
             raise HTTPException(
                 401, "a valid 'Authorization: Bearer <token>' header is required", {"WWW-Authenticate": "Bearer"}
             )
+
+    return require_writer
+
+
+def _probes(app: FastAPI, view: AgentView) -> None:
+    """Liveness, readiness and the Prometheus exposition."""
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
@@ -65,6 +79,10 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
         body, content_type = view.metrics()
         return Response(body, media_type=content_type)
 
+
+def _reads(app: FastAPI, view: AgentView) -> None:
+    """The read-only API: health, findings, actions, timeline, incidents, scaling, alerts and more."""
+
     @app.get("/api/v1/health")
     def health() -> dict[str, Any]:
         return view.health()
@@ -83,17 +101,9 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
     ) -> dict[str, Any]:
         return _page(view.timeline_entries(after=after, limit=limit))
 
-    @app.post("/api/v1/actions", status_code=201, dependencies=[Depends(require_writer)])
-    async def request_action(body: dict[str, Any]) -> Response:
-        return await _write(view.request_action(body), status=201)
-
     @app.get("/api/v1/incidents")
     def incidents(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         return _page(view.incidents(limit=limit))
-
-    @app.post("/api/v1/incidents/rearm", dependencies=[Depends(require_writer)])
-    async def rearm(body: dict[str, Any]) -> Response:
-        return await _write(view.rearm(body))
 
     @app.get("/api/v1/scaling")
     def scaling() -> dict[str, Any]:
@@ -111,6 +121,18 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
     def silences(expired: bool = False) -> dict[str, Any]:
         return _page(view.silences(include_expired=expired))
 
+
+def _writes(app: FastAPI, view: AgentView, require_writer: Callable[..., None]) -> None:
+    """The write API, each route behind `require_writer`."""
+
+    @app.post("/api/v1/actions", status_code=201, dependencies=[Depends(require_writer)])
+    async def request_action(body: dict[str, Any]) -> Response:
+        return await _write(view.request_action(body), status=201)
+
+    @app.post("/api/v1/incidents/rearm", dependencies=[Depends(require_writer)])
+    async def rearm(body: dict[str, Any]) -> Response:
+        return await _write(view.rearm(body))
+
     @app.post("/api/v1/silences", status_code=201, dependencies=[Depends(require_writer)])
     async def create_silence(body: dict[str, Any]) -> Response:
         return await _write(view.create_silence(body), status=201)
@@ -118,5 +140,3 @@ def create_app(view: AgentView, *, write_token: str | None) -> FastAPI:
     @app.delete("/api/v1/silences/{silence_id}", dependencies=[Depends(require_writer)])
     async def expire_silence(silence_id: str) -> Response:
         return await _write(view.expire_silence(silence_id))
-
-    return app
