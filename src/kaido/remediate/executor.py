@@ -493,7 +493,8 @@ async def _effect_in_place(kube: ClusterWriter, action: Action, *, key: str) -> 
         return None
     if (meta.get("annotations") or {}).get(LAST_ACTION) == key:
         return f"{action.target} carries {LAST_ACTION}={key}"
-    replicas = (obj.get("spec") or {}).get("replicas", 1)
-    if isinstance(action, Scale) and replicas >= action.replicas and (replicas == action.replicas or action.raise_only):
-        return f"{action.target} has {replicas} replicas"
+    if isinstance(action, Scale):
+        replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if replicas >= action.replicas if action.raise_only else replicas == action.replicas:
+            return f"{action.target} has {replicas} replicas"
     return None

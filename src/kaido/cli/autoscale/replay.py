@@ -36,6 +36,7 @@ from kaido.cli.autoscale.service import COLLECT_INTERVAL, NAMESPACE, SERVICE, Se
 from kaido.cli.autoscale.slo import PolicyResult, SloMeter, SloTarget, offered_per_minute
 from kaido.cli.autoscale.trace import Trace
 from kaido.config import PolicyHolder
+from kaido.controllers.load_signal import RECENT
 from kaido.core.clock import ManualClock
 from kaido.kube.client import Kube
 from kaido.sim.app import create_app
@@ -56,7 +57,6 @@ DEFAULT_ORIGIN: Final = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: index trac
 HISTORY_LIMIT: Final = 7 * 86_400.0  # the store keeps 5-minute rollups for a week
 QUIET_TURNS: Final = 6
 WARMUP_MARGIN: Final = 30.0  # s after a pod's start-up before the window opens: probes, a sync
-FINE_HISTORY: Final = 3 * 3600.0  # the recent forecast's window (kaido.controllers.load_signal.RECENT)
 
 
 @dataclass(frozen=True)
@@ -255,8 +255,8 @@ def _history_span(request: ReplayRequest) -> float:
 async def _seed_history(store: Store, history: Trace | None, origin: datetime) -> None:
     """The request rates before the window, as the agent's collector would have stored them.
 
-    One sample a minute for most of it; every `COLLECT_INTERVAL` for the last `FINE_HISTORY`, as
-    the collector writes them, so the scaler's recent forecast finds evenly spaced samples.
+    One sample a minute for most of it; every `COLLECT_INTERVAL` over the recent forecast's window
+    (`RECENT`), as the collector writes them, so that forecast finds evenly spaced samples.
     """
     if history is None or not history.counts:
         return
@@ -266,7 +266,7 @@ async def _seed_history(store: Store, history: Trace | None, origin: datetime) -
     samples = []
     moment = 0.0
     while moment < history.duration:
-        fine = history.duration - moment <= FINE_HISTORY
+        fine = history.duration - moment <= RECENT.total_seconds()
         moment += COLLECT_INTERVAL if fine else max(60.0, history.resolution)
         rate = rates[min(len(rates) - 1, math.floor((moment - 1e-9) / history.resolution))]
         samples.append(Sample("service_requests_per_second", labels, begin + timedelta(seconds=moment), rate))
