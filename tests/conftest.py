@@ -1,10 +1,14 @@
-"""Shared test setup."""
+"""Shared test setup, and the client fixture of every directory whose conftest starts a `sim`."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
+
+from kaido.kube.client import Kube
+from tests.support.sim import SimThread
 
 _idle_loop: asyncio.AbstractEventLoop | None = None
 
@@ -23,3 +27,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _idle_loop is not None:
         asyncio.set_event_loop(None)
         _idle_loop.close()
+
+
+@pytest.fixture
+async def kube(sim: SimThread) -> AsyncIterator[Kube]:
+    """A client of the directory's or module's `sim` (directories that need other options define their own)."""
+    async with await Kube.connect(kubeconfig=sim.kubeconfig) as client:
+        yield client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -17,22 +18,24 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def write_trace(path: Path, header: str, rows: Iterable[str]) -> Path:
+    """A trace CSV: the header row, then one line per row."""
+    path.write_text("".join(f"{line}\n" for line in (header, *rows)))
+    return path
+
+
 @pytest.fixture
 def step_trace(tmp_path: Path) -> Path:
     """40 minutes: 10 at a base load, then the load jumps 3x for 30 minutes (timestamps, per minute)."""
     rows = [f"2026-03-02 10:{minute:02d}:00,{600 if minute < 10 else 1800}" for minute in range(40)]
-    path = tmp_path / "step.csv"
-    path.write_text("timestamp,requests\n" + "\n".join(rows) + "\n")
-    return path
+    return write_trace(tmp_path / "step.csv", "timestamp,requests", rows)
 
 
 @pytest.fixture
 def surge_trace(tmp_path: Path) -> Path:
     """Two hours of a steady load with some noise, then a 3x surge for half an hour (index, per minute)."""
     rows = [f"{minute},{(600 + (minute * 37) % 60) if minute < 120 else 1800}" for minute in range(150)]
-    path = tmp_path / "surge.csv"
-    path.write_text("minute,requests\n" + "\n".join(rows) + "\n")
-    return path
+    return write_trace(tmp_path / "surge.csv", "minute,requests", rows)
 
 
 def test_json_report_has_both_policies_with_the_measures(step_trace: Path) -> None:
@@ -77,8 +80,7 @@ def test_bad_trace_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_index_trace_without_step_assumes_minutes(tmp_path: Path) -> None:
-    trace = tmp_path / "index.csv"
-    trace.write_text("minute,count\n" + "".join(f"{i},300\n" for i in range(6)))
+    trace = write_trace(tmp_path / "index.csv", "minute,count", (f"{i},300" for i in range(6)))
     completed = run_bench("--trace", str(trace), "--policy", "hpa", "-o", "json")
     assert completed.returncode == 0, completed.stderr
     assert "assuming --step 1m" in completed.stderr
@@ -87,8 +89,7 @@ def test_index_trace_without_step_assumes_minutes(tmp_path: Path) -> None:
 
 def test_a_steady_load_is_served_from_the_first_minute(tmp_path: Path) -> None:
     """The replay warms up before the window: its first minute meets pods that are ready for it."""
-    trace = tmp_path / "steady.csv"
-    trace.write_text("minute,count\n" + "".join(f"{i},600\n" for i in range(5)))
+    trace = write_trace(tmp_path / "steady.csv", "minute,count", (f"{i},600" for i in range(5)))
     completed = run_bench(
         "--trace", str(trace), "--step", "1m", "--pod-capacity", "5", "--pod-startup", "60s", "-o", "json"
     )

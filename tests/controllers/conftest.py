@@ -1,4 +1,7 @@
-"""Fixtures the scaler's tests share: a fast simulator per module, a client of it, and a fresh store."""
+"""Fixtures the scaler's tests share: a fast simulator per module and a fresh store.
+
+The client of the simulator, `kube`, is the one in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from kaido.core.clock import RealClock
-from kaido.kube.client import Kube
 from kaido.store import Store
 from tests.support.sim import SimThread, fast_control_plane
 
@@ -20,12 +22,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     )
     yield thread
     thread.stop()
-
-
-@pytest.fixture
-async def kube(sim: SimThread) -> AsyncIterator[Kube]:
-    async with await Kube.connect(kubeconfig=sim.kubeconfig) as client:
-        yield client
 
 
 @pytest.fixture

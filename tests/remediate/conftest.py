@@ -28,12 +28,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimThread]:
 
 
 @pytest.fixture
-async def kube(sim: SimThread) -> AsyncIterator[Kube]:
-    async with await Kube.connect(kubeconfig=sim.kubeconfig) as client:
-        yield client
-
-
-@pytest.fixture
 async def ns(kube: Kube, request: pytest.FixtureRequest) -> str:
     """A fresh namespace per test, so tests share the cluster but not objects."""
     name = f"t{abs(hash(request.node.nodeid)) % 10**8}"

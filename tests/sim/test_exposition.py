@@ -6,13 +6,8 @@ Debian `prometheus` binary scrape a simulator served over TCP and asks it for a 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +23,7 @@ from kaido.sim.faults import parse_faults
 from kaido.sim.request_stats import request_stats_for
 from kaido.sim.resources import builtin
 from kaido.sim.runtime import Runtime
+from tests.support.prometheus import running_prometheus
 from tests.support.sim import SimThread
 
 PODS = builtin("", "v1", "pods")
@@ -220,18 +216,6 @@ async def test_metrics_route_needs_no_token_and_skips_faults() -> None:
     assert refused.status_code == 401
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
 def wait_for(check: Any, *, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -246,52 +230,19 @@ def wait_for(check: Any, *, timeout: float, what: str) -> Any:
         time.sleep(0.5)
 
 
-@contextlib.contextmanager
-def running_prometheus(directory: Path, target: str) -> Iterator[str]:
-    """Debian's prometheus scraping `target`'s /metrics every second; yields its API's base URL."""
-    config = directory / "prometheus.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-        f"scrape_configs:\n  - job_name: kaido-sim\n    static_configs:\n      - targets: ['{target}']\n"
-    )
-    listen = f"127.0.0.1:{free_port()}"
-    command = [
-        str(PROMETHEUS),
-        f"--config.file={config}",
-        f"--storage.tsdb.path={directory / 'tsdb'}",
-        f"--web.listen-address={listen}",
-    ]
-    with (directory / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield f"http://{listen}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not PROMETHEUS.exists(), reason="needs Debian's prometheus package")
 def test_real_prometheus_scrapes_the_simulator(tmp_path: Path) -> None:
     sim = SimThread(kubeconfig=tmp_path / "kubeconfig", cluster=SimCluster(seed=5), runtime=True).start()
     try:
         sim.call(lambda: sim.cluster.apply_manifests([deployment()]))
-        with running_prometheus(tmp_path, sim.url.removeprefix("http://")) as api:
-
-            def target_up() -> bool:
-                targets = get_json(f"{api}/api/v1/targets")["data"]["activeTargets"]
-                return any(t["health"] == "up" for t in targets)
+        with running_prometheus(tmp_path, targets=[sim.url.removeprefix("http://")]) as prometheus:
 
             def available() -> list[Any]:
-                query = f"{api}/api/v1/query?query=kube_deployment_status_replicas_available"
-                result: list[Any] = get_json(query)["data"]["result"]
+                result: list[Any] = prometheus.query("kube_deployment_status_replicas_available")["data"]["result"]
                 return result if result and result[0]["value"][1] == "2" else []
 
-            wait_for(target_up, timeout=60, what="Prometheus to report the simulator's target up")
+            wait_for(prometheus.targets_up, timeout=60, what="Prometheus to report the simulator's target up")
             result = wait_for(available, timeout=60, what="kube_deployment_status_replicas_available == 2")
     finally:
         sim.stop()
